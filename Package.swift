@@ -1,0 +1,119 @@
+// swift-tools-version: 6.0
+//
+// KnowledgePlane: a multi-tenant enterprise knowledge platform.
+// Layout: `Shared/` holds the libraries every executable uses, layered from the C library
+// modules at the bottom to the service kit at the top; `Services/` holds one folder per
+// executable; `Tools/` holds development tools such as the protocol code generator.
+
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+/// Declares one of the platform's executables from `Services/<folder>`.
+func service(_ name: String, folder: String, dependencies: [Target.Dependency]) -> Target {
+  .executableTarget(
+    name: name,
+    dependencies: dependencies,
+    path: "Services/\(folder)",
+    swiftSettings: strictSettings
+  )
+}
+
+/// Declares one of the shared Swift libraries from `Shared/<name>`.
+func library(
+  _ name: String,
+  dependencies: [Target.Dependency],
+  exclude: [String] = []
+) -> Target {
+  .target(
+    name: name,
+    dependencies: dependencies,
+    path: "Shared/\(name)",
+    exclude: exclude,
+    swiftSettings: strictSettings
+  )
+}
+
+let serviceDependencies: [Target.Dependency] = [
+  "KPServiceKit", "KPRPC", "KPProtocol", "KPLogging",
+]
+
+let package = Package(
+  name: "KnowledgePlane",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "kp-gateway", targets: ["Gateway"]),
+    .executable(name: "kp-auth", targets: ["Auth"]),
+    .executable(name: "kp-tenants", targets: ["Tenants"]),
+    .executable(name: "kp-knowledge", targets: ["Knowledge"]),
+    .executable(name: "kp-ingest", targets: ["Ingest"]),
+    .executable(name: "kp-agent", targets: ["Agent"]),
+    .executable(name: "kp", targets: ["CLI"]),
+    .executable(name: "kp-load", targets: ["Load"]),
+    .executable(name: "kp-protogen", targets: ["ProtoGen"]),
+  ],
+  targets: [
+    // C library modules.
+    .systemLibrary(name: "COpenSSL", path: "Shared/COpenSSL", pkgConfig: "openssl"),
+    .systemLibrary(name: "CProtobufC", path: "Shared/CProtobufC", pkgConfig: "libprotobuf-c"),
+    .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq"),
+    .systemLibrary(name: "CSystem", path: "Shared/CSystem"),
+    .target(name: "CKPShim", dependencies: ["COpenSSL"], path: "Shared/CKPShim"),
+
+    // Generated protocol code: protoc-c output, then Swift types over it.
+    .target(name: "KPProtoC", dependencies: ["CProtobufC"], path: "Shared/KPProtoC"),
+    .target(
+      name: "KPProtoDescriptorC", dependencies: ["CProtobufC"], path: "Shared/KPProtoDescriptorC"),
+    library("KPProtoRuntime", dependencies: ["CProtobufC"]),
+    library("KPProtocol", dependencies: ["KPProtoRuntime", "KPProtoC"]),
+
+    // Logging, TLS, the RPC runtime, database access and the service kit.
+    library("KPLogging", dependencies: []),
+    library("KPTLS", dependencies: ["COpenSSL", "CKPShim", "KPLogging"]),
+    library("KPRPC", dependencies: ["KPTLS", "KPProtocol", "CSystem", "KPLogging"]),
+    library("KPDatabase", dependencies: ["CLibPQ", "KPLogging"]),
+    library("KPServiceKit", dependencies: ["KPRPC", "KPDatabase", "KPLogging"]),
+    library("KPTesting", dependencies: ["KPServiceKit", "KPRPC", "KPDatabase", "KPTLS"]),
+
+    // Executables.
+    service("Gateway", folder: "Gateway", dependencies: serviceDependencies),
+    service("Auth", folder: "Auth", dependencies: serviceDependencies),
+    service("Tenants", folder: "Tenants", dependencies: serviceDependencies),
+    service("Knowledge", folder: "Knowledge", dependencies: serviceDependencies),
+    service("Ingest", folder: "Ingest", dependencies: serviceDependencies),
+    service("Agent", folder: "Agent", dependencies: serviceDependencies),
+    service("CLI", folder: "CLI", dependencies: serviceDependencies),
+    service("Load", folder: "Load", dependencies: serviceDependencies),
+    .executableTarget(
+      name: "ProtoGen",
+      dependencies: ["KPProtoRuntime", "KPProtoDescriptorC"],
+      path: "Tools/ProtoGen",
+      swiftSettings: strictSettings
+    ),
+
+    // Tests mirror the shared libraries.
+    .testTarget(
+      name: "KPProtocolTests",
+      dependencies: ["KPProtocol", "KPProtoRuntime", "KPTesting"],
+      path: "Tests/KPProtocolTests"
+    ),
+    .testTarget(
+      name: "KPRPCTests",
+      dependencies: ["KPRPC", "KPTLS", "KPTesting"],
+      path: "Tests/KPRPCTests"
+    ),
+    .testTarget(
+      name: "KPDatabaseTests",
+      dependencies: ["KPDatabase", "KPTesting"],
+      path: "Tests/KPDatabaseTests"
+    ),
+    .testTarget(
+      name: "KPServiceKitTests",
+      dependencies: ["KPServiceKit", "KPTesting"],
+      path: "Tests/KPServiceKitTests"
+    ),
+  ]
+)
