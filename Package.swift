@@ -5,6 +5,7 @@
 // modules at the bottom to the service kit at the top; `Services/` holds one folder per
 // executable; `Tools/` holds development tools such as the protocol code generator.
 
+import Foundation
 import PackageDescription
 
 let strictSettings: [SwiftSetting] = [
@@ -64,19 +65,29 @@ let package = Package(
     .target(name: "CKPShim", dependencies: ["COpenSSL"], path: "Shared/CKPShim"),
 
     // Generated protocol code: protoc-c output, then Swift types over it.
-    .target(name: "KPProtoC", dependencies: ["CProtobufC"], path: "Shared/KPProtoC"),
+    // protoc-c's output includes its headers as "kp/wire/v1/wire.pb-c.h", relative to Generated/.
     .target(
-      name: "KPProtoDescriptorC", dependencies: ["CProtobufC"], path: "Shared/KPProtoDescriptorC"),
+      name: "KPProtoC", dependencies: ["CProtobufC"], path: "Shared/KPProtoC",
+      cSettings: [.headerSearchPath("Generated")]),
+    .target(
+      name: "KPProtoDescriptorC", dependencies: ["CProtobufC"], path: "Shared/KPProtoDescriptorC",
+      cSettings: [.headerSearchPath("Generated")]),
     library("KPProtoRuntime", dependencies: ["CProtobufC"]),
     library("KPProtocol", dependencies: ["KPProtoRuntime", "KPProtoC"]),
 
     // Logging, TLS, the RPC runtime, database access and the service kit.
     library("KPLogging", dependencies: []),
     library("KPTLS", dependencies: ["COpenSSL", "CKPShim", "KPLogging"]),
-    library("KPRPC", dependencies: ["KPTLS", "KPProtocol", "CSystem", "KPLogging"]),
+    library(
+      "KPRPC", dependencies: ["KPTLS", "KPProtocol", "KPProtoRuntime", "CSystem", "KPLogging"]),
     library("KPDatabase", dependencies: ["CLibPQ", "KPLogging"]),
     library("KPServiceKit", dependencies: ["KPRPC", "KPDatabase", "KPLogging"]),
-    library("KPTesting", dependencies: ["KPServiceKit", "KPRPC", "KPDatabase", "KPTLS"]),
+    library(
+      "KPTesting",
+      dependencies: [
+        "KPServiceKit", "KPRPC", "KPDatabase", "KPTLS", "KPProtocol", "KPProtoRuntime", "COpenSSL",
+        "CKPShim",
+      ]),
 
     // Executables.
     service("Gateway", folder: "Gateway", dependencies: serviceDependencies),
@@ -106,6 +117,11 @@ let package = Package(
       path: "Tests/KPRPCTests"
     ),
     .testTarget(
+      name: "KPTLSTests",
+      dependencies: ["KPTLS", "KPTesting"],
+      path: "Tests/KPTLSTests"
+    ),
+    .testTarget(
       name: "KPDatabaseTests",
       dependencies: ["KPDatabase", "KPTesting"],
       path: "Tests/KPDatabaseTests"
@@ -117,3 +133,16 @@ let package = Package(
     ),
   ]
 )
+
+// The libFuzzer target exists only when asked for: it has no `main` of its own (libFuzzer
+// supplies one), so it links only in a `swift build --sanitize=fuzzer` (see `scripts/fuzz`).
+if ProcessInfo.processInfo.environment["KP_FUZZ"] == "1" {
+  package.products.append(.executable(name: "kp-fuzz-frames", targets: ["FrameFuzzer"]))
+  package.targets.append(
+    .executableTarget(
+      name: "FrameFuzzer",
+      dependencies: ["KPRPC"],
+      path: "Fuzz/FrameFuzzer",
+      swiftSettings: strictSettings
+    ))
+}

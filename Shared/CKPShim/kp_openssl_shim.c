@@ -1,6 +1,9 @@
 #include "kp_openssl_shim.h"
 
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 
 int kp_ssl_ctx_set_min_proto_version(SSL_CTX *ctx, int version) {
   return (int)SSL_CTX_set_min_proto_version(ctx, version);
@@ -61,3 +64,17 @@ int kp_general_name_dns(const GENERAL_NAME *name, const unsigned char **data) {
   *data = ASN1_STRING_get0_data(name->d.dNSName);
   return ASN1_STRING_length(name->d.dNSName);
 }
+
+int kp_ssl_get_ex_new_index(void) { return SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL); }
+
+int kp_ssl_ctx_add1_chain_cert(SSL_CTX *ctx, X509 *certificate) {
+  return (int)SSL_CTX_add1_chain_cert(ctx, certificate);
+}
+
+int kp_err_get_lib(unsigned long code) { return ERR_GET_LIB(code); }
+
+int kp_err_get_reason(unsigned long code) { return ERR_GET_REASON(code); }
+
+int kp_err_lib_ssl(void) { return ERR_LIB_SSL; }
+
+EVP_PKEY *kp_evp_pkey_generate_p256(void) { return EVP_EC_gen("P-256"); }

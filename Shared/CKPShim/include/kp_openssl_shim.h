@@ -60,4 +60,22 @@ int kp_general_name_uri(const GENERAL_NAME *name, const unsigned char **data);
 /// When the name is a DNS name, stores its bytes and returns its length; otherwise returns -1.
 int kp_general_name_dns(const GENERAL_NAME *name, const unsigned char **data);
 
+/// SSL_get_ex_new_index with no callbacks; returns a new per-SSL application-data index.
+int kp_ssl_get_ex_new_index(void);
+
+/// SSL_CTX_add1_chain_cert (takes its own reference); returns 1 on success.
+int kp_ssl_ctx_add1_chain_cert(SSL_CTX *ctx, X509 *certificate);
+
+/// ERR_GET_LIB of a packed error code.
+int kp_err_get_lib(unsigned long code);
+
+/// ERR_GET_REASON of a packed error code.
+int kp_err_get_reason(unsigned long code);
+
+/// The library number of libssl errors (ERR_LIB_SSL).
+int kp_err_lib_ssl(void);
+
+/// EVP_EC_gen("P-256"): a new EC P-256 key pair, or NULL on failure.
+EVP_PKEY *kp_evp_pkey_generate_p256(void);
+
 #endif

@@ -1,1 +1,0 @@
-#include "kp_proto.h"

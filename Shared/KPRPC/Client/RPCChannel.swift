@@ -1,0 +1,320 @@
+public import KPLogging
+public import KPProtoRuntime
+public import KPTLS
+import Synchronization
+
+/// Calls one service: a pool of connections across its endpoints, opened lazily.
+///
+/// Calls spread across the endpoints and connections in turn. A connection the server drains
+/// (GOAWAY) or that fails is replaced on the next call. Idempotent unary methods that fail with
+/// UNAVAILABLE are retried with backoff and jitter, within the call's deadline. A call made
+/// while serving another inherits the time left on it and its trace id.
+public final class RPCChannel: Sendable {
+  private final class Slot: @unchecked Sendable {
+    var connection: Connection?
+    var usable = false
+  }
+
+  private struct Pool {
+    var slots: [Slot]
+    var counter = 0
+    var closed = false
+  }
+
+  /// The service this channel calls.
+  public let target: RPCTarget
+  /// How the channel connects and calls.
+  public let configuration: RPCClientConfiguration
+
+  private let tls: TLSContext
+  private let group: EventLoopGroup
+  private let logger: Logger
+  private let pool: Mutex<Pool>
+
+  /// Makes a channel; nothing connects until the first call.
+  public init(
+    target: RPCTarget,
+    tls: TLSContext,
+    configuration: RPCClientConfiguration = RPCClientConfiguration(),
+    group: EventLoopGroup = .shared,
+    logger: Logger = .disabled
+  ) {
+    precondition(!target.endpoints.isEmpty, "a target needs at least one endpoint")
+    self.target = target
+    self.tls = tls
+    self.configuration = configuration
+    self.group = group
+    self.logger = logger
+    let count = target.endpoints.count * max(1, configuration.connectionsPerEndpoint)
+    pool = Mutex(Pool(slots: (0..<count).map { _ in Slot() }))
+  }
+
+  // MARK: Calls
+
+  /// Calls a unary method.
+  public func unary<Request, Response>(
+    _ method: ProtoMethod<Request, Response>,
+    _ request: Request,
+    options: CallOptions = CallOptions()
+  ) async throws(RPCError) -> Response {
+    let deadline = try effectiveDeadline(options)
+    let requestBytes = request.serializedBytes()
+    var attempt = 1
+    while true {
+      do {
+        return try await unaryAttempt(method, requestBytes, options: options, deadline: deadline)
+      } catch {
+        guard error.code == .unavailable, method.idempotent,
+          attempt < configuration.retry.maximumAttempts, !Task.isCancelled
+        else { throw error }
+        attempt += 1
+        let wait = configuration.retry.backoff(beforeAttempt: attempt)
+        guard MonotonicInstant.now().advanced(by: wait) < deadline else { throw error }
+        logger.debug("retrying", ["method": method.path, "attempt": "\(attempt)"])
+        do {
+          try await Task.sleep(for: wait)
+        } catch {
+          throw .cancelled()
+        }
+      }
+    }
+  }
+
+  private func unaryAttempt<Request, Response>(
+    _ method: ProtoMethod<Request, Response>,
+    _ requestBytes: [UInt8],
+    options: CallOptions,
+    deadline: MonotonicInstant
+  ) async throws(RPCError) -> Response {
+    let call = try startCall(method.path, options: options, deadline: deadline) {
+      connection, id in
+      connection.sendMessage(id: id, data: requestBytes)
+      connection.sendHalfClose(id: id)
+    }
+    let data: [UInt8] = try await Self.withCancellation(of: call) { () async throws(RPCError) in
+      guard let data = try await call.inbound.next() else {
+        throw call.result?.error
+          ?? RPCError(.internalError, "the server ended a unary call without a response")
+      }
+      guard try await call.inbound.next() == nil else {
+        throw RPCError(.internalError, "the server sent more than one response to a unary call")
+      }
+      return data
+    }
+    return try Self.decode(Response.self, data)
+  }
+
+  /// Calls a server-streaming method; iterate the result for the responses.
+  public func serverStreaming<Request, Response>(
+    _ method: ProtoMethod<Request, Response>,
+    _ request: Request,
+    options: CallOptions = CallOptions()
+  ) throws(RPCError) -> ResponseStream<Response> {
+    let deadline = try effectiveDeadline(options)
+    let bytes = request.serializedBytes()
+    let call = try startCall(method.path, options: options, deadline: deadline) {
+      connection, id in
+      connection.sendMessage(id: id, data: bytes)
+      connection.sendHalfClose(id: id)
+    }
+    return ResponseStream(call: call)
+  }
+
+  /// Calls a client-streaming method: `body` sends the requests; the response is returned.
+  public func clientStreaming<Request, Response>(
+    _ method: ProtoMethod<Request, Response>,
+    options: CallOptions = CallOptions(),
+    _ body: (MessageWriter<Request>) async throws -> Void
+  ) async throws(RPCError) -> Response {
+    let deadline = try effectiveDeadline(options)
+    let call = try startCall(method.path, options: options, deadline: deadline) { _, _ in }
+    let writer = MessageWriter<Request>(sendBytes: { bytes async throws(RPCError) in
+      try await call.send(bytes)
+    })
+    do {
+      try await body(writer)
+    } catch {
+      call.cancel(.cancelled("the caller abandoned the call"))
+      throw Self.asRPCError(error)
+    }
+    call.halfClose()
+
+    let data: [UInt8] = try await Self.withCancellation(of: call) { () async throws(RPCError) in
+      guard let data = try await call.inbound.next() else {
+        throw call.result?.error
+          ?? RPCError(.internalError, "the server ended the call without a response")
+      }
+      _ = try await call.inbound.next()
+      return data
+    }
+    return try Self.decode(Response.self, data)
+  }
+
+  /// Calls a bidirectional method: `body` sends requests and reads responses as it likes.
+  /// When `body` returns, the requests end and the call's status is awaited.
+  public func bidirectional<Request, Response>(
+    _ method: ProtoMethod<Request, Response>,
+    options: CallOptions = CallOptions(),
+    _ body: (MessageWriter<Request>, ResponseStream<Response>) async throws -> Void
+  ) async throws(RPCError) {
+    let deadline = try effectiveDeadline(options)
+    let call = try startCall(method.path, options: options, deadline: deadline) { _, _ in }
+    let writer = MessageWriter<Request>(sendBytes: { bytes async throws(RPCError) in
+      try await call.send(bytes)
+    })
+    let responses = ResponseStream<Response>(call: call)
+    do {
+      try await body(writer, responses)
+    } catch {
+      call.cancel(.cancelled("the caller abandoned the call"))
+      throw Self.asRPCError(error)
+    }
+    call.halfClose()
+    try await Self.withCancellation(of: call) { () async throws(RPCError) in
+      while try await call.inbound.next() != nil {}
+    }
+  }
+
+  /// Drains every connection: calls in flight finish, then the connections close.
+  public func close() {
+    let slots = pool.withLock { pool -> [Slot] in
+      pool.closed = true
+      return pool.slots
+    }
+    for slot in slots {
+      guard let connection = slot.connection else { continue }
+      connection.loop.execute { connection.drain(reason: "the client is closing") }
+    }
+  }
+
+  // MARK: Internals
+
+  private func effectiveDeadline(_ options: CallOptions) throws(RPCError) -> MonotonicInstant {
+    let now = MonotonicInstant.now()
+    var deadline = now.advanced(by: options.timeout ?? configuration.defaultTimeout)
+    if let inherited = ServerContext.current?.deadline {
+      deadline = min(deadline, inherited)
+    }
+    guard deadline > now else { throw .deadlineExceeded() }
+    return deadline
+  }
+
+  private func startCall(
+    _ path: String,
+    options: CallOptions,
+    deadline: MonotonicInstant,
+    then firstFrames: @escaping @Sendable (Connection, UInt64) -> Void
+  ) throws(RPCError) -> ClientCall {
+    let connection = try pickConnection()
+    let call = ClientCall(connection: connection)
+    var metadata = options.metadata
+    if metadata[MetadataKey.traceID] == nil {
+      metadata.add(MetadataKey.traceID, ServerContext.current?.traceID ?? TraceID.make())
+    }
+    let timeout = MonotonicInstant.now().duration(to: deadline)
+    let loop = connection.loop
+    loop.execute { [metadata] in
+      switch connection.startCall(
+        method: path, metadata: metadata, timeout: timeout, endpoint: call)
+      {
+      case .success(let id):
+        call.id = id
+        call.deadlineTimer = loop.scheduleTimer(at: deadline) {
+          connection.cancelCall(id: id, error: .deadlineExceeded())
+        }
+        firstFrames(connection, id)
+      case .failure(let error):
+        call.terminate(error, trailers: Metadata())
+      }
+    }
+    return call
+  }
+
+  private func pickConnection() throws(RPCError) -> Connection {
+    let (slot, index, closed) = pool.withLock { pool -> (Slot, Int, Bool) in
+      let index = pool.counter % pool.slots.count
+      pool.counter &+= 1
+      return (pool.slots[index], index, pool.closed)
+    }
+    guard !closed else { throw .unavailable("the channel is closed") }
+
+    let existing = pool.withLock { _ in slot.usable ? slot.connection : nil }
+    if let existing { return existing }
+
+    let endpoint = target.endpoints[index % target.endpoints.count]
+    let connection = try connect(to: endpoint, slot: slot)
+    pool.withLock { _ in
+      slot.connection = connection
+      slot.usable = true
+    }
+    return connection
+  }
+
+  private func connect(to endpoint: SocketAddress, slot: Slot) throws(RPCError) -> Connection {
+    let address = try Socket.resolve(endpoint)
+    let descriptor = try Socket.startConnect(to: address)
+    let session: TLSSession
+    do {
+      session = try TLSSession(
+        context: tls, fileDescriptor: descriptor,
+        expectedPeerIdentity: target.expectedIdentity, serverName: target.serverName)
+    } catch {
+      Glibc.close(descriptor)
+      throw .unavailable("TLS set-up for \(endpoint) failed: \(error)")
+    }
+
+    var limits = configuration.limits
+    limits.handshakeTimeout = configuration.connectTimeout
+    let connection = Connection(
+      loop: group.next(), descriptor: descriptor, session: session, role: .client,
+      connecting: true, limits: limits, keepalive: configuration.keepalive, logger: logger,
+      peerDescription: endpoint.description)
+    let retire: @Sendable (Connection) -> Void = { [weak self] connection in
+      self?.pool.withLock { _ in
+        if slot.connection === connection { slot.usable = false }
+      }
+    }
+    connection.onDrain = { connection in retire(connection) }
+    connection.onClose = { [logger] connection, reason in
+      retire(connection)
+      logger.debug("connection closed", ["peer": endpoint.description, "reason": reason.message])
+    }
+    connection.loop.execute { connection.start() }
+    return connection
+  }
+
+  static func withCancellation<T>(
+    of call: ClientCall, _ body: () async throws(RPCError) -> T
+  ) async throws(RPCError) -> T {
+    do {
+      return try await withTaskCancellationHandler {
+        try await body()
+      } onCancel: {
+        call.cancel(.cancelled())
+      }
+    } catch {
+      throw asRPCError(error)
+    }
+  }
+
+  static func decode<Message: ProtoMessage>(
+    _ type: Message.Type, _ data: [UInt8]
+  ) throws(RPCError) -> Message {
+    do {
+      return try Message(serializedBytes: data)
+    } catch {
+      throw RPCError(
+        .internalError, "the response is not a valid \(Message.protoMessageName): \(error)")
+    }
+  }
+
+  static func asRPCError(_ error: any Error) -> RPCError {
+    if let error = error as? RPCError { return error }
+    if error is CancellationError { return .cancelled() }
+    return RPCError(.unknown, "\(error)")
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#endif

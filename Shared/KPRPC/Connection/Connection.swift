@@ -1,0 +1,499 @@
+import CSystem
+import KPLogging
+import KPProtocol
+import KPTLS
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One TLS connection carrying many calls, driven by one event loop.
+///
+/// All state is touched only on the loop's thread. Frames are decoded into envelopes, fed to
+/// the pure `ConnectionStateMachine`, and its actions carried out here. Output is buffered and
+/// written once per loop turn, so many small frames share one TLS record.
+final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendable {
+  enum Phase: Equatable { case connecting, handshaking, established, closed }
+
+  let loop: EventLoop
+  let descriptor: Int32
+  let session: TLSSession
+  let role: ConnectionStateMachine.Role
+  let limits: ConnectionLimits
+  let keepalive: KeepalivePolicy
+  let logger: Logger
+  /// The peer's address, for logs.
+  let peerDescription: String
+
+  private(set) var phase: Phase
+  private(set) var machine: ConnectionStateMachine
+  private(set) var peerIdentity: PeerIdentity?
+  private var decoder: FrameDecoder
+  private var outbound: [UInt8] = []
+  private var outboundOffset = 0
+  private var flushScheduled = false
+  private var watchedEvents: UInt32 = 0
+  private var writeBlocked = false
+  private var closeAfterFlush: RPCError?
+  private var calls: [UInt64: any CallEndpoint] = [:]
+  private var handshakeTimer: ScheduledTimer?
+  private var idleTimer: ScheduledTimer?
+  private var keepaliveTimer: ScheduledTimer?
+  private var pongTimer: ScheduledTimer?
+  private var forceCloseTimer: ScheduledTimer?
+  private var lastReceived = MonotonicInstant.now()
+  private var pingCounter: UInt64 = 0
+
+  /// Server: opens calls the state machine accepted.
+  var openCall:
+    ((Connection, UInt64, Kp_Wire_V1_CallStart) -> Result<any CallEndpoint, RPCError>)?
+  /// Called once when the connection is ready for calls (settings exchanged).
+  var onReady: ((Connection) -> Void)?
+  /// Called once when the connection closes, with the reason.
+  var onClose: ((Connection, RPCError) -> Void)?
+  /// Called when the peer sends a GOAWAY or this side begins draining.
+  var onDrain: ((Connection) -> Void)?
+
+  init(
+    loop: EventLoop, descriptor: Int32, session: TLSSession, role: ConnectionStateMachine.Role,
+    connecting: Bool, limits: ConnectionLimits, keepalive: KeepalivePolicy, logger: Logger,
+    peerDescription: String
+  ) {
+    self.loop = loop
+    self.descriptor = descriptor
+    self.session = session
+    self.role = role
+    self.limits = limits
+    self.keepalive = keepalive
+    self.logger = logger
+    self.peerDescription = peerDescription
+    self.phase = connecting ? .connecting : .handshaking
+    self.machine = ConnectionStateMachine(role: role, limits: limits)
+    self.decoder = FrameDecoder(maximumFrameSize: limits.maximumFrameSize)
+  }
+
+  /// Registers with the loop and starts connecting or handshaking. Call on the loop.
+  func start() {
+    watchedEvents = phase == .connecting ? EPOLLOUT.rawValue : EPOLLIN.rawValue
+    guard loop.register(descriptor, events: watchedEvents, handler: self) else {
+      Glibc.close(descriptor)
+      phase = .closed
+      onClose?(self, Socket.failure("epoll registration"))
+      return
+    }
+    handshakeTimer = loop.scheduleTimer(after: limits.handshakeTimeout) { [weak self] in
+      guard let self, self.phase != .closed, !self.isReady else { return }
+      self.terminate(.unavailable("the TLS handshake and settings exchange timed out"))
+    }
+    if phase == .handshaking { continueHandshake() }
+  }
+
+  /// Whether settings have been exchanged and calls may flow.
+  var isReady: Bool { phase == .established && machine.state != .awaitingSettings }
+
+  /// Whether a new call may start here.
+  var acceptsNewCalls: Bool {
+    phase != .closed && machine.acceptsNewCalls && closeAfterFlush == nil
+  }
+
+  /// The number of calls open.
+  var openCallCount: Int { calls.count }
+
+  /// The peer's limit on concurrent calls.
+  var peerMaximumConcurrentCalls: Int { machine.peerMaximumConcurrentCalls }
+
+  // MARK: Events
+
+  func handleEvents(_ events: UInt32) {
+    if phase == .connecting {
+      finishConnecting()
+      return
+    }
+    if phase == .handshaking {
+      continueHandshake()
+      return
+    }
+    if events & EPOLLOUT.rawValue != 0 {
+      writeBlocked = false
+      flush()
+    }
+    if events & (EPOLLIN.rawValue | EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
+      readAvailable()
+    }
+  }
+
+  private func finishConnecting() {
+    let error = Socket.pendingError(descriptor)
+    guard error == 0 else {
+      terminate(Socket.failure("connect to \(peerDescription)", error))
+      return
+    }
+    phase = .handshaking
+    continueHandshake()
+  }
+
+  private func continueHandshake() {
+    switch session.handshake() {
+    case .ok:
+      phase = .established
+      peerIdentity = session.peerIdentity
+      // Settings go first, ahead of any call a client queued while the handshake ran.
+      var settings: [UInt8] = []
+      FrameEncoder.append(machine.localSettingsFrame(), to: &settings)
+      outbound.insert(contentsOf: settings, at: outboundOffset)
+      updateInterest()
+      flush()
+      readAvailable()
+    case .wantRead:
+      setInterest(EPOLLIN.rawValue)
+    case .wantWrite:
+      setInterest(EPOLLIN.rawValue | EPOLLOUT.rawValue)
+    case .closed:
+      terminate(.unavailable("the peer closed the connection during the TLS handshake"))
+    case .failed(let error):
+      logger.debug("tls handshake failed", ["peer": peerDescription, "error": error.message])
+      terminate(.unavailable("TLS handshake with \(peerDescription) failed: \(error.message)"))
+    }
+  }
+
+  // MARK: Reading
+
+  private func readAvailable() {
+    let buffer = loop.readBuffer
+    while phase == .established {
+      switch session.read(into: buffer) {
+      case .ok(let count):
+        lastReceived = MonotonicInstant.now()
+        decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        processFrames()
+      case .wantRead:
+        return
+      case .wantWrite:
+        setInterest(EPOLLIN.rawValue | EPOLLOUT.rawValue)
+        return
+      case .closed:
+        terminate(.unavailable("the peer closed the connection"))
+        return
+      case .failed(let error):
+        terminate(.unavailable("the connection failed: \(error.message)"))
+        return
+      }
+    }
+  }
+
+  private func processFrames() {
+    var envelopes: [Kp_Wire_V1_Envelope] = []
+    do {
+      while try decoder.nextFrame({ bytes in
+        do {
+          envelopes.append(try Kp_Wire_V1_Envelope(serializedBytes: bytes))
+        } catch {
+          throw FrameError.malformedEnvelope("\(error)")
+        }
+      }) {}
+    } catch let error as FrameError {
+      for envelope in envelopes { handle(envelope) }
+      protocolFailure(error.message)
+      return
+    } catch {
+      protocolFailure("\(error)")
+      return
+    }
+    for envelope in envelopes where phase == .established {
+      handle(envelope)
+    }
+  }
+
+  private func protocolFailure(_ message: String) {
+    logger.warning("protocol error", ["peer": peerDescription, "error": message])
+    let error = RPCError(.internalError, message)
+    var goAway = Kp_Wire_V1_GoAway()
+    goAway.lastCallId = machine.newestCallID
+    goAway.code = error.code.wireValue
+    goAway.reason = message
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.kind = .goaway(goAway)
+    _ = machine.transportClosed()
+    closeGracefully(goAway: envelope, reason: error)
+  }
+
+  private func handle(_ envelope: Kp_Wire_V1_Envelope) {
+    let actions = machine.receive(envelope, now: lastReceived)
+    for action in actions { perform(action) }
+  }
+
+  private func perform(_ action: ConnectionStateMachine.Action) {
+    switch action {
+    case .send(let envelope):
+      enqueue(envelope)
+    case .openCall(let id, let start):
+      let opened = openCall?(self, id, start) ?? .failure(.unavailable("not accepting calls"))
+      switch opened {
+      case .success(let endpoint):
+        calls[id] = endpoint
+        idleTimer?.cancel()
+        idleTimer = nil
+      case .failure(let error):
+        enqueue(ConnectionStateMachine.statusEnvelope(id: id, error: error))
+        if let close = machine.callEnded(id: id) { perform(close) }
+      }
+    case .deliverMessage(let id, let data):
+      calls[id]?.receive(data)
+    case .deliverEndOfMessages(let id):
+      calls[id]?.receiveEnd()
+    case .cancelCall(let id):
+      calls.removeValue(forKey: id)?.terminate(
+        .cancelled("the client cancelled the call"), trailers: Metadata())
+      scheduleIdleCheckIfNeeded()
+    case .finishCall(let id, let error, let trailers):
+      calls.removeValue(forKey: id)?.terminate(error, trailers: trailers)
+    case .grantCredit(let id, let bytes):
+      calls[id]?.grant(bytes)
+    case .failUnprocessedCalls(let ids, let error):
+      for id in ids { calls.removeValue(forKey: id)?.terminate(error, trailers: Metadata()) }
+    case .peerSettings(let settings):
+      if settings.maxFrameSize > 0 && Int(settings.maxFrameSize) < limits.maximumFrameSize {
+        decoder = FrameDecoder(maximumFrameSize: limits.maximumFrameSize)
+      }
+      handshakeTimer?.cancel()
+      handshakeTimer = nil
+      scheduleKeepalive()
+      scheduleIdleCheckIfNeeded()
+      onReady?(self)
+      onReady = nil
+    case .pongReceived:
+      pongTimer?.cancel()
+      pongTimer = nil
+    case .close(let goAway, let reason):
+      closeGracefully(goAway: goAway, reason: reason)
+    }
+    if machine.state == .draining || machine.state == .closed, let callback = onDrain {
+      onDrain = nil
+      callback(self)
+    }
+  }
+
+  // MARK: Calls
+
+  /// Client: starts a call; returns its id or why it cannot start.
+  func startCall(
+    method: String, metadata: Metadata, timeout: Duration?, endpoint: any CallEndpoint
+  ) -> Result<UInt64, RPCError> {
+    guard acceptsNewCalls else {
+      return .failure(.unavailable("the connection to \(peerDescription) is closing"))
+    }
+    let started = machine.startCall()
+    guard case .success(let id) = started else { return started }
+
+    var start = Kp_Wire_V1_CallStart()
+    start.method = method
+    start.metadata = metadata.wireEntries
+    if let timeout { start.timeoutMicros = max(1, timeout.nonNegativeMicroseconds) }
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.callId = id
+    envelope.kind = .start(start)
+    calls[id] = endpoint
+    enqueue(envelope)
+    return .success(id)
+  }
+
+  /// Sends one message on a call.
+  func sendMessage(id: UInt64, data: [UInt8]) {
+    guard calls[id] != nil else { return }
+    var payload = Kp_Wire_V1_Payload()
+    payload.data = data
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.callId = id
+    envelope.kind = .payload(payload)
+    enqueue(envelope)
+  }
+
+  /// Client: no more messages on a call.
+  func sendHalfClose(id: UInt64) {
+    guard calls[id] != nil else { return }
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.callId = id
+    envelope.kind = .halfClose(Kp_Wire_V1_HalfClose())
+    enqueue(envelope)
+  }
+
+  /// Client: abandons a call, telling the server, and ends it locally with `error`.
+  func cancelCall(id: UInt64, error: RPCError) {
+    guard let endpoint = calls.removeValue(forKey: id) else { return }
+    var cancel = Kp_Wire_V1_Cancel()
+    cancel.reason = error.message
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.callId = id
+    envelope.kind = .cancel(cancel)
+    enqueue(envelope)
+    endpoint.terminate(error, trailers: Metadata())
+    if let close = machine.callEnded(id: id) { perform(close) }
+  }
+
+  /// Server: ends a call with a status. The endpoint is not told (it ended the call).
+  func sendStatus(id: UInt64, error: RPCError?, trailers: Metadata = Metadata()) {
+    guard calls.removeValue(forKey: id) != nil else { return }
+    var envelope = ConnectionStateMachine.statusEnvelope(id: id, error: error)
+    if !trailers.entries.isEmpty, case .status(var status) = envelope.kind {
+      status.trailers = trailers.wireEntries
+      envelope.kind = .status(status)
+    }
+    enqueue(envelope)
+    if let close = machine.callEnded(id: id) { perform(close) }
+    scheduleIdleCheckIfNeeded()
+  }
+
+  /// Reports consumed bytes of a call so the peer gets more credit.
+  func consumed(id: UInt64, bytes: Int) {
+    if let action = machine.consumed(id: id, bytes: bytes) { perform(action) }
+  }
+
+  /// Begins a graceful drain: a GOAWAY, no new calls, close when the last call ends.
+  func drain(reason: String) {
+    guard phase != .closed else { return }
+    for action in machine.beginDrain(reason: reason) { perform(action) }
+  }
+
+  // MARK: Writing
+
+  private func enqueue(_ envelope: Kp_Wire_V1_Envelope) {
+    guard phase != .closed else { return }
+    FrameEncoder.append(envelope, to: &outbound)
+    if !flushScheduled {
+      flushScheduled = true
+      loop.scheduleFlush(self)
+    }
+  }
+
+  func flushScheduledOutput() {
+    flushScheduled = false
+    flush()
+  }
+
+  private func flush() {
+    guard phase == .established, !writeBlocked else { return }
+    while outboundOffset < outbound.count {
+      let result = outbound.withUnsafeBytes { bytes in
+        session.write(UnsafeRawBufferPointer(rebasing: bytes[outboundOffset...]))
+      }
+      switch result {
+      case .ok(let count):
+        outboundOffset += count
+      case .wantWrite, .wantRead:
+        writeBlocked = true
+        updateInterest()
+        return
+      case .closed:
+        terminate(.unavailable("the peer closed the connection"))
+        return
+      case .failed(let error):
+        terminate(.unavailable("writing to \(peerDescription) failed: \(error.message)"))
+        return
+      }
+    }
+    outbound.removeAll(keepingCapacity: outbound.capacity <= 256 * 1024)
+    outboundOffset = 0
+    updateInterest()
+    if let reason = closeAfterFlush { terminate(reason) }
+  }
+
+  private func updateInterest() {
+    let wantsOut = writeBlocked && outboundOffset < outbound.count
+    setInterest(EPOLLIN.rawValue | (wantsOut ? EPOLLOUT.rawValue : 0))
+  }
+
+  private func setInterest(_ events: UInt32) {
+    guard events != watchedEvents, phase != .closed else { return }
+    watchedEvents = events
+    loop.modify(descriptor, events: events)
+  }
+
+  /// The number of bytes written by the application but not yet accepted by the socket.
+  var pendingOutputBytes: Int { outbound.count - outboundOffset }
+
+  // MARK: Timers
+
+  private func scheduleKeepalive() {
+    guard let interval = keepalive.interval else { return }
+    keepaliveTimer?.cancel()
+    keepaliveTimer = loop.scheduleTimer(at: lastReceived.advanced(by: interval)) {
+      [weak self] in
+      self?.keepaliveDue()
+    }
+  }
+
+  private func keepaliveDue() {
+    guard phase == .established, let interval = keepalive.interval else { return }
+    let due = lastReceived.advanced(by: interval)
+    if MonotonicInstant.now() < due {
+      scheduleKeepalive()
+      return
+    }
+
+    pingCounter += 1
+    var ping = Kp_Wire_V1_Ping()
+    ping.opaque = pingCounter
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.kind = .ping(ping)
+    enqueue(envelope)
+    pongTimer = loop.scheduleTimer(after: keepalive.timeout) { [weak self] in
+      self?.terminate(.unavailable("the peer did not answer a keepalive ping"))
+    }
+    keepaliveTimer = loop.scheduleTimer(after: interval) { [weak self] in
+      self?.keepaliveDue()
+    }
+  }
+
+  private func scheduleIdleCheckIfNeeded() {
+    guard role == .server, calls.isEmpty, idleTimer == nil, phase == .established else { return }
+    idleTimer = loop.scheduleTimer(after: limits.idleTimeout) { [weak self] in
+      guard let self else { return }
+      self.idleTimer = nil
+      if self.calls.isEmpty { self.drain(reason: "idle timeout") }
+    }
+  }
+
+  // MARK: Closing
+
+  /// Sends `goAway` if given, flushes, then closes.
+  private func closeGracefully(goAway: Kp_Wire_V1_Envelope?, reason: RPCError) {
+    guard phase != .closed else { return }
+    if let goAway { enqueue(goAway) }
+    closeAfterFlush = reason
+    if phase == .established && !writeBlocked {
+      flush()
+    } else if phase != .established {
+      terminate(reason)
+    }
+    if phase != .closed && forceCloseTimer == nil {
+      forceCloseTimer = loop.scheduleTimer(after: .seconds(2)) { [weak self] in
+        self?.terminate(reason)
+      }
+    }
+  }
+
+  /// Closes at once: every open call ends with `reason`.
+  func terminate(_ reason: RPCError) {
+    guard phase != .closed else { return }
+    let wasEstablished = phase == .established
+    phase = .closed
+    for timer in [handshakeTimer, idleTimer, keepaliveTimer, pongTimer, forceCloseTimer] {
+      timer?.cancel()
+    }
+    if wasEstablished { session.shutdown() }
+    loop.deregister(descriptor)
+    Glibc.close(descriptor)
+
+    _ = machine.transportClosed()
+    let open = calls
+    calls.removeAll()
+    for (_, endpoint) in open { endpoint.terminate(reason, trailers: Metadata()) }
+    outbound = []
+    outboundOffset = 0
+    onReady = nil
+    openCall = nil
+    let callback = onClose
+    onClose = nil
+    callback?(self, reason)
+  }
+}

@@ -1,0 +1,373 @@
+import KPProtocol
+
+/// The protocol state of one connection, without any I/O.
+///
+/// It is fed envelopes received from the peer and local decisions, and answers with the
+/// actions the connection must take: frames to send, calls to open, deliver to or finish, and
+/// when to close. It enforces the protocol's rules: call ids increase, a call's frames follow
+/// its start, the peer's limits on concurrent calls and pinging, and the drain after a GOAWAY.
+struct ConnectionStateMachine {
+  enum Role: Equatable { case client, server }
+
+  /// What the connection must do after an input.
+  enum Action: Equatable {
+    /// Send a frame.
+    case send(Kp_Wire_V1_Envelope)
+    /// Server: a new call passed every check; start its handler.
+    case openCall(id: UInt64, start: Kp_Wire_V1_CallStart)
+    /// Hand a received message to a call.
+    case deliverMessage(id: UInt64, data: [UInt8])
+    /// The peer will send no more messages on a call.
+    case deliverEndOfMessages(id: UInt64)
+    /// Server: the client cancelled a call; stop its handler.
+    case cancelCall(id: UInt64)
+    /// Client: the server ended a call with a status.
+    case finishCall(id: UInt64, error: RPCError?, trailers: Metadata)
+    /// Give a call more send credit.
+    case grantCredit(id: UInt64, bytes: Int)
+    /// Client: the peer goes away; these calls were never processed.
+    case failUnprocessedCalls(ids: [UInt64], error: RPCError)
+    /// Settings from the peer arrived.
+    case peerSettings(Kp_Wire_V1_Settings)
+    /// A pong arrived.
+    case pongReceived(opaque: UInt64)
+    /// Close the connection, after sending `goAway` when there is one.
+    case close(goAway: Kp_Wire_V1_Envelope?, reason: RPCError)
+  }
+
+  enum State: Equatable {
+    /// Waiting for the peer's settings.
+    case awaitingSettings
+    /// Calls flow.
+    case active
+    /// A GOAWAY was sent or received: no new calls; close when the last one ends.
+    case draining
+    /// Closed.
+    case closed
+  }
+
+  private struct CallState {
+    var peerHalfClosed = false
+    var receiveWindow: Int
+    var pendingCredit = 0
+  }
+
+  let role: Role
+  let limits: ConnectionLimits
+  private(set) var state: State = .awaitingSettings
+  private(set) var peerSettings = Kp_Wire_V1_Settings()
+  private var calls: [UInt64: CallState] = [:]
+  private var highestCallID: UInt64 = 0
+  private var goAwaySent = false
+  private var lastPingReceived: MonotonicInstant?
+  private var framesSincePing = 0
+  private var pingStrikes = 0
+
+  init(role: Role, limits: ConnectionLimits) {
+    self.role = role
+    self.limits = limits
+  }
+
+  /// The number of calls open on this connection.
+  var openCallCount: Int { calls.count }
+
+  /// Whether new calls may start on this connection.
+  var acceptsNewCalls: Bool { state == .active || state == .awaitingSettings }
+
+  /// The id of the newest call seen or started.
+  var newestCallID: UInt64 { highestCallID }
+
+  /// The settings frame this side sends first.
+  func localSettingsFrame() -> Kp_Wire_V1_Envelope {
+    var settings = Kp_Wire_V1_Settings()
+    settings.maxFrameSize = UInt32(clamping: limits.maximumFrameSize)
+    settings.maxConcurrentCalls = UInt32(clamping: limits.maximumConcurrentCalls)
+    settings.initialCallWindow = UInt32(clamping: limits.initialCallWindow)
+    settings.minPingIntervalMs = UInt32(
+      clamping: limits.minimumPingInterval.nanosecondsClamped / 1_000_000)
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.kind = .settings(settings)
+    return envelope
+  }
+
+  /// The send window a new call starts with, as the peer announced it.
+  var peerInitialCallWindow: Int {
+    peerSettings.initialCallWindow == 0
+      ? ConnectionLimits().initialCallWindow : Int(peerSettings.initialCallWindow)
+  }
+
+  /// The peer's limit on concurrent calls, once known.
+  var peerMaximumConcurrentCalls: Int {
+    peerSettings.maxConcurrentCalls == 0
+      ? ConnectionLimits().maximumConcurrentCalls : Int(peerSettings.maxConcurrentCalls)
+  }
+
+  // MARK: Local events
+
+  /// Client: registers a new call. Returns its id, or an error when no call may start.
+  mutating func startCall() -> Result<UInt64, RPCError> {
+    precondition(role == .client)
+    guard acceptsNewCalls else {
+      return .failure(.unavailable("the connection is closing; retry on another"))
+    }
+    highestCallID += 1
+    calls[highestCallID] = CallState(receiveWindow: limits.initialCallWindow)
+    return .success(highestCallID)
+  }
+
+  /// A call ended locally (status sent by the server, status received or call abandoned by the
+  /// client). Returns a close action when a draining connection has no call left.
+  mutating func callEnded(id: UInt64) -> Action? {
+    calls[id] = nil
+    return closeIfDrained()
+  }
+
+  /// The application consumed `bytes` of a call's received payload; returns the credit to grant.
+  mutating func consumed(id: UInt64, bytes: Int) -> Action? {
+    guard var call = calls[id], !call.peerHalfClosed, bytes > 0 else { return nil }
+    call.pendingCredit += bytes
+    guard call.pendingCredit >= limits.initialCallWindow / 2 || call.receiveWindow <= 0 else {
+      calls[id] = call
+      return nil
+    }
+
+    let increment = call.pendingCredit
+    call.receiveWindow += increment
+    call.pendingCredit = 0
+    calls[id] = call
+    var update = Kp_Wire_V1_WindowUpdate()
+    update.increment = UInt32(clamping: increment)
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.callId = id
+    envelope.kind = .windowUpdate(update)
+    return .send(envelope)
+  }
+
+  /// Begins a graceful shutdown: no new calls; open ones finish.
+  mutating func beginDrain(reason: String) -> [Action] {
+    guard state != .closed, !goAwaySent else { return [] }
+    goAwaySent = true
+    state = .draining
+    var goAway = Kp_Wire_V1_GoAway()
+    goAway.lastCallId = highestCallID
+    goAway.code = .unavailable
+    goAway.reason = reason
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.kind = .goaway(goAway)
+    var actions: [Action] = [.send(envelope)]
+    if let close = closeIfDrained() { actions.append(close) }
+    return actions
+  }
+
+  /// The transport failed or closed: every open call ends.
+  mutating func transportClosed() -> [UInt64] {
+    state = .closed
+    let ids = Array(calls.keys)
+    calls.removeAll()
+    return ids
+  }
+
+  // MARK: Frames from the peer
+
+  /// Applies one envelope received from the peer.
+  mutating func receive(_ envelope: Kp_Wire_V1_Envelope, now: MonotonicInstant) -> [Action] {
+    guard state != .closed else { return [] }
+    guard let kind = envelope.kind else {
+      return protocolViolation("an envelope arrived with no frame kind")
+    }
+
+    if case .ping = kind {} else { framesSincePing += 1 }
+
+    if state == .awaitingSettings {
+      guard case .settings(let settings) = kind, envelope.callId == 0 else {
+        return protocolViolation("the first frame must be settings")
+      }
+      peerSettings = settings
+      state = .active
+      return [.peerSettings(settings)]
+    }
+
+    switch kind {
+    case .settings:
+      return protocolViolation("settings may be sent only once")
+    case .start(let start):
+      return receiveStart(id: envelope.callId, start: start)
+    case .payload(let payload):
+      return receivePayload(id: envelope.callId, data: payload.data)
+    case .halfClose:
+      return receiveHalfClose(id: envelope.callId)
+    case .cancel:
+      return receiveCancel(id: envelope.callId)
+    case .status(let status):
+      return receiveStatus(id: envelope.callId, status: status)
+    case .ping(let ping):
+      return receivePing(ping, now: now)
+    case .pong(let pong):
+      return [.pongReceived(opaque: pong.opaque)]
+    case .goaway(let goAway):
+      return receiveGoAway(goAway)
+    case .windowUpdate(let update):
+      guard envelope.callId != 0, update.increment > 0 else {
+        return protocolViolation("a window update needs a call id and a positive increment")
+      }
+      guard calls[envelope.callId] != nil else { return [] }
+      return [.grantCredit(id: envelope.callId, bytes: Int(update.increment))]
+    }
+  }
+
+  private mutating func receiveStart(id: UInt64, start: Kp_Wire_V1_CallStart) -> [Action] {
+    guard role == .server else { return protocolViolation("a server may not start calls") }
+    guard id > highestCallID else {
+      return protocolViolation("call id \(id) does not increase (last was \(highestCallID))")
+    }
+    highestCallID = id
+
+    if state == .draining {
+      return [
+        statusFrame(
+          id: id, .unavailable("the server is shutting down; retry on another connection")),
+      ]
+    }
+    if calls.count >= limits.maximumConcurrentCalls {
+      return [
+        statusFrame(
+          id: id,
+          RPCError(
+            .resourceExhausted,
+            "too many concurrent calls on one connection (limit \(limits.maximumConcurrentCalls))"
+          )),
+      ]
+    }
+    if start.method.isEmpty || !start.method.hasPrefix("/") {
+      return [
+        statusFrame(
+          id: id,
+          RPCError(.invalidArgument, "method '\(start.method)' is not of the form /pkg.Service/Method"))
+      ]
+    }
+    calls[id] = CallState(receiveWindow: limits.initialCallWindow)
+    return [.openCall(id: id, start: start)]
+  }
+
+  private mutating func receivePayload(id: UInt64, data: [UInt8]) -> [Action] {
+    guard var call = calls[id] else {
+      // A late frame for a call this side already ended: ignore it.
+      return id <= highestCallID ? [] : protocolViolation("payload for unknown call \(id)")
+    }
+    guard !call.peerHalfClosed else {
+      return protocolViolation("payload after half-close on call \(id)")
+    }
+    // A sender may send while its window is positive, so one message may overshoot it.
+    guard call.receiveWindow > 0 || data.isEmpty else {
+      return protocolViolation("call \(id) sent beyond its flow-control window")
+    }
+    call.receiveWindow -= data.count
+    calls[id] = call
+    return [.deliverMessage(id: id, data: data)]
+  }
+
+  private mutating func receiveHalfClose(id: UInt64) -> [Action] {
+    guard var call = calls[id] else { return [] }
+    call.peerHalfClosed = true
+    calls[id] = call
+    return [.deliverEndOfMessages(id: id)]
+  }
+
+  private mutating func receiveCancel(id: UInt64) -> [Action] {
+    guard role == .server else { return protocolViolation("a server may not cancel calls") }
+    guard calls.removeValue(forKey: id) != nil else { return [] }
+    var actions: [Action] = [.cancelCall(id: id)]
+    if let close = closeIfDrained() { actions.append(close) }
+    return actions
+  }
+
+  private mutating func receiveStatus(id: UInt64, status: Kp_Wire_V1_Status) -> [Action] {
+    guard role == .client else { return protocolViolation("a client may not send a status") }
+    guard calls.removeValue(forKey: id) != nil else { return [] }
+    let code = RPCError.Code(status.code)
+    let error = code == .ok ? nil : RPCError(code, status.message)
+    var actions: [Action] = [
+      .finishCall(id: id, error: error, trailers: Metadata(wire: status.trailers))
+    ]
+    if let close = closeIfDrained() { actions.append(close) }
+    return actions
+  }
+
+  private mutating func receivePing(_ ping: Kp_Wire_V1_Ping, now: MonotonicInstant) -> [Action] {
+    defer {
+      lastPingReceived = now
+      framesSincePing = 0
+    }
+    if let last = lastPingReceived, calls.isEmpty, framesSincePing == 0,
+      now < last.advanced(by: limits.minimumPingInterval)
+    {
+      pingStrikes += 1
+      if pingStrikes > limits.pingStrikeTolerance {
+        return goAwayAndClose(
+          RPCError(.resourceExhausted, "too many pings: the peer must ping less often"))
+      }
+    }
+
+    var pong = Kp_Wire_V1_Pong()
+    pong.opaque = ping.opaque
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.kind = .pong(pong)
+    return [.send(envelope)]
+  }
+
+  private mutating func receiveGoAway(_ goAway: Kp_Wire_V1_GoAway) -> [Action] {
+    state = .draining
+    var actions: [Action] = []
+    if role == .client {
+      let unprocessed = calls.keys.filter { $0 > goAway.lastCallId }.sorted()
+      for id in unprocessed { calls[id] = nil }
+      if !unprocessed.isEmpty {
+        actions.append(
+          .failUnprocessedCalls(
+            ids: unprocessed,
+            error: .unavailable(
+              "the server went away before processing the call: \(goAway.reason)")))
+      }
+    }
+    if let close = closeIfDrained() { actions.append(close) }
+    return actions
+  }
+
+  // MARK: Helpers
+
+  private mutating func closeIfDrained() -> Action? {
+    guard state == .draining, calls.isEmpty else { return nil }
+    state = .closed
+    return .close(goAway: nil, reason: .unavailable("the connection drained"))
+  }
+
+  private mutating func protocolViolation(_ detail: String) -> [Action] {
+    goAwayAndClose(RPCError(.internalError, "protocol violation: \(detail)"))
+  }
+
+  private mutating func goAwayAndClose(_ error: RPCError) -> [Action] {
+    state = .closed
+    var goAway = Kp_Wire_V1_GoAway()
+    goAway.lastCallId = highestCallID
+    goAway.code = error.code.wireValue
+    goAway.reason = error.message
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.kind = .goaway(goAway)
+    return [.close(goAway: envelope, reason: error)]
+  }
+
+  /// A status frame for a call refused before it opened.
+  func statusFrame(id: UInt64, _ error: RPCError) -> Action {
+    .send(Self.statusEnvelope(id: id, error: error))
+  }
+
+  static func statusEnvelope(id: UInt64, error: RPCError?) -> Kp_Wire_V1_Envelope {
+    var status = Kp_Wire_V1_Status()
+    status.code = (error?.code ?? .ok).wireValue
+    status.message = error?.message ?? ""
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.callId = id
+    envelope.kind = .status(status)
+    return envelope
+  }
+}

@@ -1,0 +1,252 @@
+import CSystem
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Something an event loop tells when its descriptor is ready.
+protocol EventLoopHandler: AnyObject {
+  /// Called on the loop's thread with the ready epoll event bits.
+  func handleEvents(_ events: UInt32)
+}
+
+/// Something with buffered output that the loop flushes once per turn.
+protocol EventLoopFlushable: AnyObject {
+  /// Called on the loop's thread after the turn's events and jobs have run.
+  func flushScheduledOutput()
+}
+
+/// One thread running epoll: sockets, timers, and work submitted from other threads.
+///
+/// Everything registered with a loop is touched only on the loop's thread. Other threads hand
+/// it work with `execute(_:)`. The loop is also a task executor, so a task started with it as
+/// its executor preference runs on the loop's thread and can touch its connections directly.
+public final class EventLoop: @unchecked Sendable {
+  private enum Job {
+    case closure(@Sendable () -> Void)
+    case task(UnownedJob)
+  }
+
+  private struct Queue {
+    var jobs: [Job] = []
+    var wakePending = false
+  }
+
+  private let epollDescriptor: Int32
+  private let wakeDescriptor: Int32
+  private let queue = Mutex<Queue>(Queue())
+  private let stopRequested = Atomic<Bool>(false)
+  private nonisolated(unsafe) var threadID = pthread_t()
+  private let started = DispatchSemaphore(value: 0)
+  private let finished = DispatchSemaphore(value: 0)
+
+  // Loop-thread state.
+  private var handlers: [Int32: any EventLoopHandler] = [:]
+  private var timers = TimerHeap()
+  private var timerSequence: UInt64 = 0
+  private var flushList: [any EventLoopFlushable] = []
+
+  /// A scratch buffer for socket reads, used only on the loop's thread.
+  let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+
+  /// A name for the loop's thread, for debugging.
+  public let name: String
+
+  /// Starts a loop on a thread of its own.
+  public init(name: String) {
+    self.name = name
+    epollDescriptor = epoll_create1(Int32(EPOLL_CLOEXEC))
+    precondition(epollDescriptor >= 0, "epoll_create1 failed: errno \(kp_errno())")
+    wakeDescriptor = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
+    precondition(wakeDescriptor >= 0, "eventfd failed: errno \(kp_errno())")
+
+    var event = epoll_event()
+    event.events = EPOLLIN.rawValue
+    event.data.fd = wakeDescriptor
+    epoll_ctl(epollDescriptor, EPOLL_CTL_ADD, wakeDescriptor, &event)
+
+    let thread = Thread { [self] in
+      threadID = pthread_self()
+      started.signal()
+      runLoop()
+      finished.signal()
+    }
+    thread.name = name
+    thread.stackSize = 1 << 20
+    thread.start()
+    started.wait()
+  }
+
+  /// Whether the caller is running on this loop's thread.
+  public var inEventLoop: Bool { pthread_equal(pthread_self(), threadID) != 0 }
+
+  /// Runs `work` on the loop's thread: soon, in the order submitted.
+  public func execute(_ work: @escaping @Sendable () -> Void) {
+    enqueue(.closure(work))
+  }
+
+  /// Runs `work` now when called on the loop's thread, otherwise as `execute(_:)`.
+  public func executeSoon(_ work: @escaping @Sendable () -> Void) {
+    if inEventLoop { work() } else { enqueue(.closure(work)) }
+  }
+
+  private func enqueue(_ job: Job) {
+    let mustWake = queue.withLock { state -> Bool in
+      state.jobs.append(job)
+      if state.wakePending { return false }
+      state.wakePending = true
+      return true
+    }
+    if mustWake && !inEventLoop { wake() }
+  }
+
+  private func wake() {
+    var one: UInt64 = 1
+    _ = withUnsafeBytes(of: &one) { write(wakeDescriptor, $0.baseAddress, 8) }
+  }
+
+  /// Schedules `work` on the loop's thread after `delay`. Call on the loop's thread.
+  @discardableResult
+  func scheduleTimer(after delay: Duration, _ work: @escaping () -> Void) -> ScheduledTimer {
+    scheduleTimer(at: MonotonicInstant.now().advanced(by: delay), work)
+  }
+
+  /// Schedules `work` on the loop's thread at `deadline`. Call on the loop's thread.
+  @discardableResult
+  func scheduleTimer(at deadline: MonotonicInstant, _ work: @escaping () -> Void)
+    -> ScheduledTimer
+  {
+    timerSequence &+= 1
+    let timer = ScheduledTimer(deadline: deadline, sequence: timerSequence, work: work)
+    timers.insert(timer)
+    return timer
+  }
+
+  /// Watches a descriptor for the given epoll events. Call on the loop's thread.
+  func register(_ descriptor: Int32, events: UInt32, handler: any EventLoopHandler) -> Bool {
+    var event = epoll_event()
+    event.events = events
+    event.data.fd = descriptor
+    guard epoll_ctl(epollDescriptor, EPOLL_CTL_ADD, descriptor, &event) == 0 else {
+      return false
+    }
+    handlers[descriptor] = handler
+    return true
+  }
+
+  /// Changes the events watched on a registered descriptor. Call on the loop's thread.
+  func modify(_ descriptor: Int32, events: UInt32) {
+    var event = epoll_event()
+    event.events = events
+    event.data.fd = descriptor
+    epoll_ctl(epollDescriptor, EPOLL_CTL_MOD, descriptor, &event)
+  }
+
+  /// Stops watching a descriptor. Call on the loop's thread, before closing it.
+  func deregister(_ descriptor: Int32) {
+    epoll_ctl(epollDescriptor, EPOLL_CTL_DEL, descriptor, nil)
+    handlers[descriptor] = nil
+  }
+
+  /// Asks for `flushScheduledOutput()` at the end of this turn. Call on the loop's thread.
+  func scheduleFlush(_ flushable: any EventLoopFlushable) {
+    flushList.append(flushable)
+  }
+
+  /// Stops the loop after its current turn and waits for its thread to end.
+  ///
+  /// Registered descriptors are not closed; their owners close them first.
+  public func shutdown() {
+    stopRequested.store(true, ordering: .releasing)
+    wake()
+    if !inEventLoop { finished.wait() }
+  }
+
+  private func runLoop() {
+    let capacity = 256
+    let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+    defer {
+      events.deallocate()
+      close(epollDescriptor)
+      close(wakeDescriptor)
+    }
+
+    while !stopRequested.load(ordering: .acquiring) {
+      let ready = epoll_wait(epollDescriptor, events, Int32(capacity), waitTimeoutMilliseconds())
+      if ready > 0 {
+        for index in 0..<Int(ready) {
+          let descriptor = events[index].data.fd
+          let bits = events[index].events
+          if descriptor == wakeDescriptor {
+            var value: UInt64 = 0
+            _ = withUnsafeMutableBytes(of: &value) { read(wakeDescriptor, $0.baseAddress, 8) }
+          } else {
+            handlers[descriptor]?.handleEvents(bits)
+          }
+        }
+      }
+
+      runExpiredTimers()
+      runQueuedJobs()
+      runFlushes()
+    }
+  }
+
+  private func waitTimeoutMilliseconds() -> Int32 {
+    let hasJobs = queue.withLock { !$0.jobs.isEmpty }
+    if hasJobs || !flushList.isEmpty { return 0 }
+    while let earliest = timers.earliest, earliest.isDone { _ = timers.popEarliest() }
+    guard let earliest = timers.earliest else { return -1 }
+
+    let now = MonotonicInstant.now()
+    guard earliest.deadline > now else { return 0 }
+    let millis = (earliest.deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000
+    return Int32(min(millis, 60_000))
+  }
+
+  private func runExpiredTimers() {
+    let now = MonotonicInstant.now()
+    while let earliest = timers.earliest, earliest.deadline <= now || earliest.isDone {
+      _ = timers.popEarliest()
+      if let work = earliest.work {
+        earliest.work = nil
+        work()
+      }
+    }
+  }
+
+  private func runQueuedJobs() {
+    for _ in 0..<4 {
+      let jobs = queue.withLock { state -> [Job] in
+        state.wakePending = false
+        let taken = state.jobs
+        state.jobs.removeAll(keepingCapacity: true)
+        return taken
+      }
+      if jobs.isEmpty { return }
+      for job in jobs {
+        switch job {
+        case .closure(let work): work()
+        case .task(let task): task.runSynchronously(on: asUnownedTaskExecutor())
+        }
+      }
+      runFlushes()
+    }
+  }
+
+  private func runFlushes() {
+    while !flushList.isEmpty {
+      let list = flushList
+      flushList.removeAll(keepingCapacity: true)
+      for item in list { item.flushScheduledOutput() }
+    }
+  }
+}
+
+extension EventLoop: TaskExecutor {
+  public func enqueue(_ job: consuming ExecutorJob) {
+    enqueue(.task(UnownedJob(job)))
+  }
+}

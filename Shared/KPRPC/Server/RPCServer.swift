@@ -1,0 +1,271 @@
+public import KPLogging
+public import KPTLS
+import CSystem
+import Dispatch
+import KPProtocol
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Serves methods over the binary RPC protocol on one TLS port.
+///
+/// Every server answers the health service and records per-method metrics. Call `start()` to
+/// listen, and `shutdown(grace:)` for a graceful drain: a GOAWAY on every connection, in-flight
+/// calls finishing within the grace period, then close.
+public final class RPCServer: Sendable {
+  private struct State {
+    var listener: Int32 = -1
+    var port = 0
+    var connections: [ObjectIdentifier: Connection] = [:]
+    var shuttingDown = false
+  }
+
+  /// The configuration the server was made with.
+  public let configuration: RPCServerConfiguration
+  /// The health statuses this server reports.
+  public let health: HealthStatus
+  /// The per-method counters and latency histograms.
+  public let metrics: RPCMetrics
+
+  private let tls: TLSContext
+  private let group: EventLoopGroup
+  private let logger: Logger
+  private let methods: [String: MethodTable.Entry]
+  private let interceptors: [any ServerInterceptor]
+  private let state = Mutex(State())
+  private let acceptor: Mutex<Acceptor?> = Mutex(nil)
+
+  /// Makes a server; it does not listen until `start()`.
+  ///
+  /// - Parameters:
+  ///   - services: the services to offer; the health service is added to them.
+  ///   - interceptors: run around every call, outermost first, after the metrics interceptor.
+  public init(
+    configuration: RPCServerConfiguration = RPCServerConfiguration(),
+    tls: TLSContext,
+    services: [any RPCService],
+    interceptors: [any ServerInterceptor] = [],
+    group: EventLoopGroup = .shared,
+    logger: Logger = .disabled
+  ) {
+    self.configuration = configuration
+    self.tls = tls
+    self.group = group
+    self.logger = logger
+    let health = HealthStatus()
+    let metrics = RPCMetrics()
+    self.health = health
+    self.metrics = metrics
+
+    var table = MethodTable()
+    HealthService(status: health).register(into: &table)
+    for service in services { service.register(into: &table) }
+    methods = table.entries
+    self.interceptors = [MetricsInterceptor(metrics: metrics)] + interceptors
+  }
+
+  /// The port the server listens on (after `start()`).
+  public var port: Int { state.withLock { $0.port } }
+
+  /// The number of open connections.
+  public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+  /// Starts listening.
+  public func start() throws(RPCError) {
+    let (listener, port) = try Socket.listen(on: configuration.address)
+    state.withLock {
+      $0.listener = listener
+      $0.port = port
+    }
+
+    let loop = group.loops[0]
+    let acceptor = Acceptor(server: self, descriptor: listener, loop: loop)
+    self.acceptor.withLock { $0 = acceptor }
+    let registered = Mutex<Bool>(false)
+    let done = DispatchSemaphore(value: 0)
+    loop.execute {
+      let ok = loop.register(listener, events: EPOLLIN.rawValue, handler: acceptor)
+      registered.withLock { $0 = ok }
+      done.signal()
+    }
+    done.wait()
+    guard registered.withLock({ $0 }) else {
+      close(listener)
+      throw Socket.failure("registering the listener")
+    }
+    logger.info("listening", ["address": "\(configuration.address.host):\(port)"])
+  }
+
+  /// Drains and closes: stops accepting, sends GOAWAY, lets in-flight calls finish for up to
+  /// `grace`, then closes what remains.
+  public func shutdown(grace: Duration? = nil) async {
+    let grace = grace ?? configuration.shutdownGracePeriod
+    health.setAll(.notServing)
+    let (listener, connections) = state.withLock { state in
+      state.shuttingDown = true
+      defer { state.listener = -1 }
+      return (state.listener, Array(state.connections.values))
+    }
+
+    if listener >= 0 {
+      let loop = group.loops[0]
+      loop.execute {
+        loop.deregister(listener)
+        close(listener)
+      }
+    }
+    for connection in connections {
+      connection.loop.execute { connection.drain(reason: "the server is shutting down") }
+    }
+
+    let deadline = MonotonicInstant.now().advanced(by: grace)
+    while connectionCount > 0 && MonotonicInstant.now() < deadline {
+      try? await Task.sleep(for: .milliseconds(5))
+    }
+
+    let remaining = state.withLock { Array($0.connections.values) }
+    for connection in remaining {
+      connection.loop.execute {
+        connection.terminate(.unavailable("the server shut down before the call finished"))
+      }
+    }
+    while connectionCount > 0 {
+      try? await Task.sleep(for: .milliseconds(2))
+    }
+    logger.info("stopped", [:])
+  }
+
+  // MARK: Connections
+
+  fileprivate func accepted(_ descriptor: Int32) {
+    let admitted = state.withLock { state -> Bool in
+      !state.shuttingDown && state.connections.count < configuration.maximumConnections
+    }
+    guard admitted else {
+      close(descriptor)
+      logger.warning("connection refused", ["reason": "connection limit or shutdown"])
+      return
+    }
+
+    let loop = group.next()
+    loop.execute { [self] in
+      let session: TLSSession
+      do {
+        session = try TLSSession(
+          context: tls, fileDescriptor: descriptor, expectedPeerIdentity: nil, serverName: nil)
+      } catch {
+        close(descriptor)
+        logger.error("tls session setup failed", ["error": "\(error)"])
+        return
+      }
+      let connection = Connection(
+        loop: loop, descriptor: descriptor, session: session, role: .server, connecting: false,
+        limits: configuration.limits, keepalive: configuration.keepalive, logger: logger,
+        peerDescription: "client fd \(descriptor)")
+      connection.openCall = { [weak self] connection, id, start in
+        guard let self else { return .failure(.unavailable("the server is gone")) }
+        return self.openCall(connection: connection, id: id, start: start)
+      }
+      connection.onClose = { [weak self] connection, _ in
+        _ = self?.state.withLock { $0.connections[ObjectIdentifier(connection)] = nil }
+      }
+      state.withLock { $0.connections[ObjectIdentifier(connection)] = connection }
+      connection.start()
+    }
+  }
+
+  private func openCall(
+    connection: Connection, id: UInt64, start: Kp_Wire_V1_CallStart
+  ) -> Result<any CallEndpoint, RPCError> {
+    guard let entry = methods[start.method] else {
+      metrics.record(method: start.method, code: .unimplemented, seconds: 0, known: false)
+      return .failure(RPCError(.unimplemented, "method \(start.method) is not implemented"))
+    }
+    guard entry.policy.admits(connection.peerIdentity) else {
+      let caller = connection.peerIdentity?.primary ?? "an unauthenticated caller"
+      metrics.record(method: start.method, code: .permissionDenied, seconds: 0, known: true)
+      return .failure(
+        RPCError(.permissionDenied, "\(caller) may not call \(start.method)"))
+    }
+
+    let metadata = Metadata(wire: start.metadata)
+    let deadline =
+      start.timeoutMicros > 0
+      ? MonotonicInstant.now().advanced(by: .microseconds(Int64(clamping: start.timeoutMicros)))
+      : nil
+    let context = ServerContext(
+      method: start.method, metadata: metadata, peer: connection.peerIdentity,
+      deadline: deadline, traceID: metadata[MetadataKey.traceID] ?? TraceID.make())
+
+    let call = ServerCall(id: id, connection: connection)
+    if let deadline {
+      call.deadlineTimer = connection.loop.scheduleTimer(at: deadline) { [call] in
+        call.deadlineExpired()
+      }
+    }
+    let io = MethodTable.CallIO(
+      next: { () async throws(RPCError) -> [UInt8]? in try await call.inbound.next() },
+      send: { (bytes: [UInt8]) async throws(RPCError) in try await call.send(bytes) })
+    let chain = interceptors
+    let logger = logger
+    call.task = Task(executorPreference: connection.loop) {
+      let outcome: RPCError?
+      do {
+        try await ServerContext.$current.withValue(context) {
+          try await Self.run(chain[...], context: context) { context in
+            try await entry.run(io, context)
+          }
+        }
+        outcome = nil
+      } catch let error as RPCError {
+        outcome = error
+      } catch is CancellationError {
+        outcome = .cancelled()
+      } catch {
+        logger.error(
+          "handler failed", ["method": start.method, "trace_id": context.traceID,
+            "error": "\(type(of: error))"])
+        outcome = RPCError(.internalError, "the server failed to handle the call")
+      }
+      call.finish(outcome)
+    }
+    return .success(call)
+  }
+
+  private static func run(
+    _ interceptors: ArraySlice<any ServerInterceptor>,
+    context: ServerContext,
+    handler: @escaping @Sendable (ServerContext) async throws -> Void
+  ) async throws {
+    guard let first = interceptors.first else {
+      try await handler(context)
+      return
+    }
+    let rest = interceptors.dropFirst()
+    try await first.intercept(context) { context in
+      try await run(rest, context: context, handler: handler)
+    }
+  }
+}
+
+/// Accepts connections on the listening socket.
+private final class Acceptor: EventLoopHandler, @unchecked Sendable {
+  weak var server: RPCServer?
+  let descriptor: Int32
+  let loop: EventLoop
+
+  init(server: RPCServer, descriptor: Int32, loop: EventLoop) {
+    self.server = server
+    self.descriptor = descriptor
+    self.loop = loop
+  }
+
+  func handleEvents(_ events: UInt32) {
+    for _ in 0..<256 {
+      guard let accepted = Socket.accept(descriptor) else { return }
+      if let server { server.accepted(accepted) } else { close(accepted) }
+    }
+  }
+}
