@@ -34,6 +34,7 @@ public struct EchoService: RPCService {
         response.payload = request.payload
         response.index = index
         try await writer.send(response)
+        probe.sent()
       }
     }
     table.clientStreaming(Kp_Testing_V1_Echo.clientStream, callers: callers) {
@@ -84,7 +85,7 @@ public struct EchoService: RPCService {
 
 /// Counters an `EchoService` updates, readable from tests.
 public final class EchoProbe: Sendable {
-  private let counts = Mutex<(started: Int, cancelled: Int)>((0, 0))
+  private let counts = Mutex<(started: Int, cancelled: Int, sent: Int)>((0, 0, 0))
 
   /// A fresh probe.
   public init() {}
@@ -94,6 +95,10 @@ public final class EchoProbe: Sendable {
   /// Handlers that saw their sleep cancelled.
   public var cancelledCount: Int { counts.withLock { $0.cancelled } }
 
+  /// Server-stream responses whose send completed.
+  public var sentCount: Int { counts.withLock { $0.sent } }
+
+  func sent() { counts.withLock { $0.sent += 1 } }
   func started() { counts.withLock { $0.started += 1 } }
   func cancelled() { counts.withLock { $0.cancelled += 1 } }
 }

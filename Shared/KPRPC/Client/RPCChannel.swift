@@ -13,6 +13,8 @@ public final class RPCChannel: Sendable {
   private final class Slot: @unchecked Sendable {
     var connection: Connection?
     var usable = false
+    /// After a failed connect, the slot is avoided until then.
+    var avoidUntil = MonotonicInstant(nanoseconds: 0)
   }
 
   private struct Pool {
@@ -231,14 +233,28 @@ public final class RPCChannel: Sendable {
   }
 
   private func pickConnection() throws(RPCError) -> Connection {
-    let (slot, index, closed) = pool.withLock { pool -> (Slot, Int, Bool) in
-      let index = pool.counter % pool.slots.count
+    // Prefer, in turn from the round-robin position: a usable connection, then a slot not
+    // avoided after a failure (to connect), then any slot.
+    let now = MonotonicInstant.now()
+    let choice = pool.withLock { pool -> (Slot, Int, Connection?)? in
+      guard !pool.closed else { return nil }
+      let start = pool.counter
       pool.counter &+= 1
-      return (pool.slots[index], index, pool.closed)
+      let count = pool.slots.count
+      for offset in 0..<count {
+        let slot = pool.slots[(start + offset) % count]
+        if slot.usable, let connection = slot.connection {
+          return (slot, (start + offset) % count, connection)
+        }
+      }
+      for offset in 0..<count where pool.slots[(start + offset) % count].avoidUntil <= now {
+        return (pool.slots[(start + offset) % count], (start + offset) % count, nil)
+      }
+      return (pool.slots[start % count], start % count, nil)
     }
-    guard !closed else { throw .unavailable("the channel is closed") }
-
-    let existing = pool.withLock { _ in slot.usable ? slot.connection : nil }
+    guard let (slot, index, existing) = choice else {
+      throw .unavailable("the channel is closed")
+    }
     if let existing { return existing }
 
     let endpoint = target.endpoints[index % target.endpoints.count]
@@ -275,8 +291,13 @@ public final class RPCChannel: Sendable {
       }
     }
     connection.onDrain = { connection in retire(connection) }
-    connection.onClose = { [logger] connection, reason in
+    connection.onClose = { [weak self, logger] connection, reason in
       retire(connection)
+      if !connection.wasReady {
+        self?.pool.withLock { _ in
+          slot.avoidUntil = MonotonicInstant.now().advanced(by: .seconds(1))
+        }
+      }
       logger.debug("connection closed", ["peer": endpoint.description, "reason": reason.message])
     }
     connection.loop.execute { connection.start() }

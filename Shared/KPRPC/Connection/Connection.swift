@@ -88,6 +88,9 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     if phase == .handshaking { continueHandshake() }
   }
 
+  /// Whether the connection ever became ready for calls.
+  private(set) var wasReady = false
+
   /// Whether settings have been exchanged and calls may flow.
   var isReady: Bool { phase == .established && machine.state != .awaitingSettings }
 
@@ -257,6 +260,7 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
       }
       handshakeTimer?.cancel()
       handshakeTimer = nil
+      wasReady = true
       scheduleKeepalive()
       scheduleIdleCheckIfNeeded()
       onReady?(self)
