@@ -26,7 +26,8 @@ struct MessageModel {
 struct FieldModel {
   /// `FieldDescriptorProto.Type` numbers.
   enum ProtoType: Int64 {
-    case double = 1, float, int64, uint64, int32, fixed64, fixed32, bool, string, group, message
+    case double = 1
+    case float, int64, uint64, int32, fixed64, fixed32, bool, string, group, message
     case bytes, uint32, `enum`, sfixed32, sfixed64, sint32, sint64
   }
 
@@ -97,8 +98,7 @@ extension ProtoFileModel {
 }
 
 extension MessageModel {
-  init(_ message: ProtoDynamicMessage, scope: String, path: [Int64], comments: [[Int64]: String])
-  {
+  init(_ message: ProtoDynamicMessage, scope: String, path: [Int64], comments: [[Int64]: String]) {
     name = message.string("name")
     fullName = scope + name
     comment = comments[path] ?? ""
@@ -142,8 +142,7 @@ extension EnumModel {
 }
 
 extension ServiceModel {
-  init(_ service: ProtoDynamicMessage, scope: String, path: [Int64], comments: [[Int64]: String])
-  {
+  init(_ service: ProtoDynamicMessage, scope: String, path: [Int64], comments: [[Int64]: String]) {
     name = service.string("name")
     fullName = scope + name
     comment = comments[path] ?? ""

@@ -68,7 +68,8 @@ struct SwiftEmitter {
     lines.append("\(inner)/// The value's number on the wire.")
     lines.append("\(inner)public var rawValue: Int32")
     lines.append("")
-    lines.append("\(inner)/// Creates the value with a number, named in this version of the protocol or not.")
+    lines.append(
+      "\(inner)/// Creates the value with a number, named in this version of the protocol or not.")
     lines.append("\(inner)public init(rawValue: Int32) {")
     lines.append("\(inner)  self.rawValue = rawValue")
     lines.append("\(inner)}")
@@ -96,14 +97,16 @@ struct SwiftEmitter {
     }
 
     lines.append("")
-    lines.append("\(inner)/// Every value this version of the protocol names, in declaration order.")
+    lines.append(
+      "\(inner)/// Every value this version of the protocol names, in declaration order.")
     lines.append("\(inner)public static let knownValues: [Self] = [")
     for name in names {
       lines.append("\(inner)  .\(Naming.escaped(name)),")
     }
     lines.append("\(inner)]")
     lines.append("")
-    lines.append("\(inner)/// The value's name in the `.proto` file, or its number when it has none.")
+    lines.append(
+      "\(inner)/// The value's name in the `.proto` file, or its number when it has none.")
     lines.append("\(inner)public var description: String {")
     lines.append("\(inner)  switch rawValue {")
     var seen: Set<Int32> = []
@@ -335,7 +338,8 @@ struct SwiftEmitter {
       lines.append("\(inner)  var fields = ProtoFields(count: \(plans.count))")
       for plan in plans where plan.field.oneofIndex == nil {
         lines.append(
-          "\(inner)  fields.\(plan.write)(self.\(Naming.escaped(plan.property)), at: \(plan.index))")
+          "\(inner)  fields.\(plan.write)(self.\(Naming.escaped(plan.property)), at: \(plan.index))"
+        )
       }
       for (oneofIndex, oneof) in message.oneofNames.enumerated() {
         lines.append("\(inner)  switch self.\(Naming.escaped(Naming.lowerCamel(oneof))) {")

@@ -34,9 +34,9 @@ struct TypeIndex {
   }
 
   /// The entry for a referenced type, which must come from a generated file.
-  func lookup(_ fullName: String, from context: String, generated: Set<String>) throws(
-    GeneratorError
-  ) -> Entry {
+  func lookup(_ fullName: String, from context: String, generated: Set<String>)
+    throws(GeneratorError) -> Entry
+  {
     guard let entry = entries[fullName] else {
       throw GeneratorError(
         code: "unknown_type", message: "\(context) refers to \(fullName), which no file defines")

@@ -60,7 +60,8 @@ func checkRecursion(_ files: [ProtoFileModel], index: TypeIndex) throws(Generato
     if state[name] == false {
       throw GeneratorError(
         code: "recursive_message",
-        message: "message \(name) contains itself through \((path + [name]).joined(separator: " -> ")); "
+        message:
+          "message \(name) contains itself through \((path + [name]).joined(separator: " -> ")); "
           + "recursive messages are not supported, break the cycle with a repeated field or an id")
     }
     state[name] = false
@@ -89,7 +90,8 @@ func run() throws(GeneratorError) {
     set = try ProtoDynamicMessage(schema: schema, serializedBytes: [UInt8](data))
   } catch {
     throw GeneratorError(
-      code: "invalid_input", message: "\(options.descriptorSet) is not a FileDescriptorSet: \(error)")
+      code: "invalid_input",
+      message: "\(options.descriptorSet) is not a FileDescriptorSet: \(error)")
   }
 
   let allFiles = set.messages("file").map(ProtoFileModel.init)
