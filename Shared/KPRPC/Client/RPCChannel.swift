@@ -32,6 +32,7 @@ public final class RPCChannel: Sendable {
   private let group: EventLoopGroup
   private let logger: Logger
   private let pool: Mutex<Pool>
+  private let interceptors: [any ClientInterceptor]
 
   /// Makes a channel; nothing connects until the first call.
   public init(
@@ -39,9 +40,11 @@ public final class RPCChannel: Sendable {
     tls: TLSContext,
     configuration: RPCClientConfiguration = RPCClientConfiguration(),
     group: EventLoopGroup = .shared,
+    interceptors: [any ClientInterceptor] = [],
     logger: Logger = .disabled
   ) {
     precondition(!target.endpoints.isEmpty, "a target needs at least one endpoint")
+    self.interceptors = interceptors
     self.target = target
     self.tls = tls
     self.configuration = configuration
@@ -60,18 +63,31 @@ public final class RPCChannel: Sendable {
     options: CallOptions = CallOptions()
   ) async throws(RPCError) -> Response {
     let deadline = try effectiveDeadline(options)
+    let options = try intercepted(method.path, options)
     let requestBytes = request.serializedBytes()
+    let started = MonotonicInstant.now()
     var attempt = 1
     while true {
       do {
-        return try await unaryAttempt(method, requestBytes, options: options, deadline: deadline)
+        let response = try await unaryAttempt(
+          method, requestBytes, options: options, deadline: deadline)
+        finished(method.path, nil, since: started)
+        return response
       } catch {
+        if !(error.code == .unavailable && method.idempotent
+          && attempt < configuration.retry.maximumAttempts && !Task.isCancelled)
+        {
+          finished(method.path, error, since: started)
+        }
         guard error.code == .unavailable, method.idempotent,
           attempt < configuration.retry.maximumAttempts, !Task.isCancelled
         else { throw error }
         attempt += 1
         let wait = configuration.retry.backoff(beforeAttempt: attempt)
-        guard MonotonicInstant.now().advanced(by: wait) < deadline else { throw error }
+        guard MonotonicInstant.now().advanced(by: wait) < deadline else {
+          finished(method.path, error, since: started)
+          throw error
+        }
         logger.debug("retrying", ["method": method.path, "attempt": "\(attempt)"])
         do {
           try await Task.sleep(for: wait)
@@ -113,6 +129,7 @@ public final class RPCChannel: Sendable {
     options: CallOptions = CallOptions()
   ) throws(RPCError) -> ResponseStream<Response> {
     let deadline = try effectiveDeadline(options)
+    let options = try intercepted(method.path, options)
     let bytes = request.serializedBytes()
     let call = try startCall(method.path, options: options, deadline: deadline) {
       connection, id in
@@ -129,6 +146,25 @@ public final class RPCChannel: Sendable {
     _ body: (MessageWriter<Request>) async throws -> Void
   ) async throws(RPCError) -> Response {
     let deadline = try effectiveDeadline(options)
+    let options = try intercepted(method.path, options)
+    let started = MonotonicInstant.now()
+    do {
+      let response = try await clientStreamingCall(
+        method, options: options, deadline: deadline, body)
+      finished(method.path, nil, since: started)
+      return response
+    } catch {
+      finished(method.path, error, since: started)
+      throw error
+    }
+  }
+
+  private func clientStreamingCall<Request, Response>(
+    _ method: ProtoMethod<Request, Response>,
+    options: CallOptions,
+    deadline: MonotonicInstant,
+    _ body: (MessageWriter<Request>) async throws -> Void
+  ) async throws(RPCError) -> Response {
     let call = try startCall(method.path, options: options, deadline: deadline) { _, _ in }
     let writer = MessageWriter<Request>(sendBytes: { bytes async throws(RPCError) in
       try await call.send(bytes)
@@ -160,6 +196,7 @@ public final class RPCChannel: Sendable {
     _ body: (MessageWriter<Request>, ResponseStream<Response>) async throws -> Void
   ) async throws(RPCError) {
     let deadline = try effectiveDeadline(options)
+    let options = try intercepted(method.path, options)
     let call = try startCall(method.path, options: options, deadline: deadline) { _, _ in }
     let writer = MessageWriter<Request>(sendBytes: { bytes async throws(RPCError) in
       try await call.send(bytes)
@@ -190,6 +227,24 @@ public final class RPCChannel: Sendable {
   }
 
   // MARK: Internals
+
+  private func intercepted(_ path: String, _ options: CallOptions) throws(RPCError)
+    -> CallOptions
+  {
+    var options = options
+    for interceptor in interceptors {
+      try interceptor.willStart(method: path, metadata: &options.metadata)
+    }
+    return options
+  }
+
+  private func finished(_ path: String, _ error: RPCError?, since start: MonotonicInstant) {
+    guard !interceptors.isEmpty else { return }
+    let duration = start.duration(to: .now())
+    for interceptor in interceptors {
+      interceptor.didFinish(method: path, error: error, duration: duration)
+    }
+  }
 
   private func effectiveDeadline(_ options: CallOptions) throws(RPCError) -> MonotonicInstant {
     let now = MonotonicInstant.now()
@@ -234,36 +289,31 @@ public final class RPCChannel: Sendable {
 
   private func pickConnection() throws(RPCError) -> Connection {
     // Prefer, in turn from the round-robin position: a usable connection, then a slot not
-    // avoided after a failure (to connect), then any slot.
+    // avoided after a failure (to connect), then any slot. Connecting happens under the lock,
+    // so concurrent first calls share one new connection instead of racing to open several.
     let now = MonotonicInstant.now()
-    let choice = pool.withLock { pool -> (Slot, Int, Connection?)? in
-      guard !pool.closed else { return nil }
+    return try pool.withLock { pool throws(RPCError) -> Connection in
+      guard !pool.closed else { throw .unavailable("the channel is closed") }
       let start = pool.counter
       pool.counter &+= 1
       let count = pool.slots.count
       for offset in 0..<count {
         let slot = pool.slots[(start + offset) % count]
-        if slot.usable, let connection = slot.connection {
-          return (slot, (start + offset) % count, connection)
-        }
+        if slot.usable, let connection = slot.connection { return connection }
       }
-      for offset in 0..<count where pool.slots[(start + offset) % count].avoidUntil <= now {
-        return (pool.slots[(start + offset) % count], (start + offset) % count, nil)
-      }
-      return (pool.slots[start % count], start % count, nil)
-    }
-    guard let (slot, index, existing) = choice else {
-      throw .unavailable("the channel is closed")
-    }
-    if let existing { return existing }
 
-    let endpoint = target.endpoints[index % target.endpoints.count]
-    let connection = try connect(to: endpoint, slot: slot)
-    pool.withLock { _ in
+      var index = start % count
+      for offset in 0..<count where pool.slots[(start + offset) % count].avoidUntil <= now {
+        index = (start + offset) % count
+        break
+      }
+      let slot = pool.slots[index]
+      let endpoint = target.endpoints[index % target.endpoints.count]
+      let connection = try connect(to: endpoint, slot: slot)
       slot.connection = connection
       slot.usable = true
+      return connection
     }
-    return connection
   }
 
   private func connect(to endpoint: SocketAddress, slot: Slot) throws(RPCError) -> Connection {
@@ -285,6 +335,7 @@ public final class RPCChannel: Sendable {
       loop: group.next(), descriptor: descriptor, session: session, role: .client,
       connecting: true, limits: limits, keepalive: configuration.keepalive, logger: logger,
       peerDescription: endpoint.description)
+    // The callbacks run on the connection's loop, never under the pool's lock.
     let retire: @Sendable (Connection) -> Void = { [weak self] connection in
       self?.pool.withLock { _ in
         if slot.connection === connection { slot.usable = false }
