@@ -55,6 +55,7 @@ let package = Package(
     .executable(name: "kp", targets: ["CLI"]),
     .executable(name: "kp-load", targets: ["Load"]),
     .executable(name: "kp-protogen", targets: ["ProtoGen"]),
+    .executable(name: "kp-bench-rpc", targets: ["RPCBench"]),
   ],
   targets: [
     // C library modules.
@@ -62,6 +63,7 @@ let package = Package(
     .systemLibrary(name: "CProtobufC", path: "Shared/CProtobufC", pkgConfig: "libprotobuf-c"),
     .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq"),
     .systemLibrary(name: "CSystem", path: "Shared/CSystem"),
+    .systemLibrary(name: "CHTTPParser", path: "Shared/CHTTPParser"),
     .target(name: "CKPShim", dependencies: ["COpenSSL"], path: "Shared/CKPShim"),
 
     // Generated protocol code: protoc-c output, then Swift types over it.
@@ -81,7 +83,9 @@ let package = Package(
     library(
       "KPRPC", dependencies: ["KPTLS", "KPProtocol", "KPProtoRuntime", "CSystem", "KPLogging"]),
     library("KPDatabase", dependencies: ["CLibPQ", "KPLogging"]),
-    library("KPServiceKit", dependencies: ["KPRPC", "KPDatabase", "KPLogging"]),
+    library(
+      "KPServiceKit",
+      dependencies: ["KPRPC", "KPTLS", "KPDatabase", "KPLogging", "CHTTPParser", "CSystem"]),
     library(
       "KPTesting",
       dependencies: [
@@ -102,6 +106,12 @@ let package = Package(
       name: "ProtoGen",
       dependencies: ["KPProtoRuntime", "KPProtoDescriptorC"],
       path: "Tools/ProtoGen",
+      swiftSettings: strictSettings
+    ),
+    .executableTarget(
+      name: "RPCBench",
+      dependencies: ["KPRPC", "KPTLS", "KPProtocol", "KPProtoRuntime"],
+      path: "Tools/RPCBench",
       swiftSettings: strictSettings
     ),
 
