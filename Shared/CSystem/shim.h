@@ -12,6 +12,12 @@
 #include <signal.h>
 #include <unistd.h>
 #include <errno.h>
+#include <sys/prctl.h>
+
+/// Names the calling thread (at most 15 characters are kept), for debuggers and top.
+static inline void kp_set_thread_name(const char *name) {
+  prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}
 
 /// Sets or clears O_NONBLOCK on a descriptor; returns 0 or -1 with errno set.
 static inline int kp_set_nonblocking(int fd, int on) {

@@ -125,6 +125,12 @@ public final class TLSSession {
     Int(SSL_pending(ssl))
   }
 
+  /// Whether OpenSSL holds received bytes not yet returned by `read`, decrypted or not. When
+  /// false after a short read, everything the socket delivered so far has been read.
+  public var hasBufferedInput: Bool {
+    SSL_has_pending(ssl) == 1
+  }
+
   /// The peer's identity from its verified certificate; `nil` before the handshake has
   /// completed or when the peer presented no certificate (servers that do not require one).
   public var peerIdentity: PeerIdentity? {

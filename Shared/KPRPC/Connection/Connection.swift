@@ -42,6 +42,7 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   private var pongTimer: ScheduledTimer?
   private var forceCloseTimer: ScheduledTimer?
   private var lastReceived = MonotonicInstant.now()
+  private var idleSince = MonotonicInstant.now()
   private var pingCounter: UInt64 = 0
 
   /// Server: opens calls the state machine accepted.
@@ -169,6 +170,10 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
         lastReceived = MonotonicInstant.now()
         decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         processFrames()
+        // A short read with nothing buffered in OpenSSL drained the socket: the loop's
+        // level-triggered readiness brings us back when more arrives, so skip the read that
+        // would only say "try again".
+        if count < buffer.count && !session.hasBufferedInput { return }
       case .wantRead:
         return
       case .wantWrite:
@@ -234,8 +239,6 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
       switch opened {
       case .success(let endpoint):
         calls[id] = endpoint
-        idleTimer?.cancel()
-        idleTimer = nil
       case .failure(let error):
         enqueue(ConnectionStateMachine.statusEnvelope(id: id, error: error))
         if let close = machine.callEnded(id: id) { perform(close) }
@@ -448,13 +451,28 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     }
   }
 
+  /// Keeps one idle timer while the connection has no call. The timer is not moved on every
+  /// call: when it fires it compares against the time the last call ended and, if the
+  /// connection was busy since, sleeps again for the remainder.
   private func scheduleIdleCheckIfNeeded() {
-    guard role == .server, calls.isEmpty, idleTimer == nil, phase == .established else { return }
-    idleTimer = loop.scheduleTimer(after: limits.idleTimeout) { [weak self] in
-      guard let self else { return }
-      self.idleTimer = nil
-      if self.calls.isEmpty { self.drain(reason: "idle timeout") }
+    guard role == .server, calls.isEmpty, phase == .established else { return }
+    idleSince = MonotonicInstant.now()
+    guard idleTimer == nil else { return }
+    idleTimer = loop.scheduleTimer(at: idleSince.advanced(by: limits.idleTimeout)) {
+      [weak self] in
+      self?.idleTimerFired()
     }
+  }
+
+  private func idleTimerFired() {
+    idleTimer = nil
+    guard phase == .established, calls.isEmpty else { return }
+    let due = idleSince.advanced(by: limits.idleTimeout)
+    if MonotonicInstant.now() < due {
+      idleTimer = loop.scheduleTimer(at: due) { [weak self] in self?.idleTimerFired() }
+      return
+    }
+    drain(reason: "idle timeout")
   }
 
   // MARK: Closing

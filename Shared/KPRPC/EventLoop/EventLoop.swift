@@ -1,5 +1,5 @@
 import CSystem
-import Foundation
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -67,15 +67,24 @@ public final class EventLoop: @unchecked Sendable {
     event.data.fd = wakeDescriptor
     epoll_ctl(epollDescriptor, EPOLL_CTL_ADD, wakeDescriptor, &event)
 
-    let thread = Thread { [self] in
-      threadID = pthread_self()
-      started.signal()
-      runLoop()
-      finished.signal()
-    }
-    thread.name = name
-    thread.stackSize = 1 << 20
-    thread.start()
+    // A plain pthread: the runtime does not need Foundation, which costs several megabytes
+    // of resident memory in every process that loads it.
+    let box = Unmanaged.passRetained(self).toOpaque()
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    pthread_attr_setstacksize(&attributes, 1 << 20)
+    var thread = pthread_t()
+    let created = pthread_create(
+      &thread, &attributes,
+      { argument in
+        guard let argument else { return nil }
+        let loop = Unmanaged<EventLoop>.fromOpaque(argument).takeRetainedValue()
+        loop.threadMain()
+        return nil
+      }, box)
+    pthread_attr_destroy(&attributes)
+    precondition(created == 0, "pthread_create failed: \(created)")
+    pthread_detach(thread)
     started.wait()
   }
 
@@ -119,10 +128,19 @@ public final class EventLoop: @unchecked Sendable {
     -> ScheduledTimer
   {
     timerSequence &+= 1
-    let timer = ScheduledTimer(deadline: deadline, sequence: timerSequence, work: work)
+    let timer = ScheduledTimer(
+      deadline: deadline, sequence: timerSequence, loop: self, work: work)
     timers.insert(timer)
     return timer
   }
+
+  /// Takes a cancelled timer out of the heap. Call on the loop's thread.
+  func removeTimer(_ timer: ScheduledTimer) {
+    timers.remove(timer)
+  }
+
+  /// The number of timers scheduled and not yet removed, for tests.
+  var scheduledTimerCount: Int { timers.count }
 
   /// Watches a descriptor for the given epoll events. Call on the loop's thread.
   func register(_ descriptor: Int32, events: UInt32, handler: any EventLoopHandler) -> Bool {
@@ -162,6 +180,14 @@ public final class EventLoop: @unchecked Sendable {
     stopRequested.store(true, ordering: .releasing)
     wake()
     if !inEventLoop { finished.wait() }
+  }
+
+  private func threadMain() {
+    threadID = pthread_self()
+    kp_set_thread_name(name)
+    started.signal()
+    runLoop()
+    finished.signal()
   }
 
   private func runLoop() {
