@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// Renders one event as one line in the text or JSON format.
 enum LogLineRenderer {
@@ -6,7 +10,7 @@ enum LogLineRenderer {
   static let reservedKeys: Set<String> = ["time", "level", "logger", "message"]
 
   static func render(
-    time: Date,
+    time: LogTime,
     level: LogLevel,
     label: String,
     message: String,
@@ -39,10 +43,9 @@ enum LogLineRenderer {
   }
 
   /// An RFC 3339 UTC time with milliseconds, such as `2025-01-02T03:04:05.678Z`.
-  static func timestamp(_ date: Date) -> String {
-    let interval = date.timeIntervalSince1970
-    var seconds = time_t(interval.rounded(.down))
-    let milliseconds = Int((interval - Double(seconds)) * 1000)
+  static func timestamp(_ time: LogTime) -> String {
+    var seconds = time_t(time.seconds)
+    let milliseconds = Int(time.nanoseconds / 1_000_000)
     var parts = tm()
     gmtime_r(&seconds, &parts)
     return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-"

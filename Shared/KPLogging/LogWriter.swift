@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -18,7 +18,7 @@ public final class LogWriter: Sendable {
   }
 
   private let destination: Destination
-  private let lock = NSLock()
+  private let lock = Mutex(())
 
   /// Writes to standard error, the default for every service.
   public static let standardError = LogWriter(fileDescriptor: 2)
@@ -45,8 +45,10 @@ public final class LogWriter: Sendable {
   ///
   /// - Parameter line: A rendered log line without a line break.
   public func write(line: String) {
-    lock.lock()
-    defer { lock.unlock() }
+    lock.withLock { _ in emit(line) }
+  }
+
+  private func emit(_ line: String) {
     switch destination {
     case .handler(let handler):
       handler(line)
@@ -61,7 +63,7 @@ public final class LogWriter: Sendable {
     bytes.withUnsafeBytes { buffer in
       var offset = 0
       while offset < buffer.count {
-        let written = Foundation.write(
+        let written = Glibc.write(
           descriptor, buffer.baseAddress! + offset, buffer.count - offset)
         if written > 0 {
           offset += written

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A structured logger: one line per event, with a constant message and key-value fields.
 ///
 /// ```swift
@@ -84,7 +82,7 @@ public struct Logger: Sendable {
     environment: [String: String]? = nil,
     writer: LogWriter = .standardError
   ) -> Logger {
-    let environment = environment ?? ProcessInfo.processInfo.environment
+    let environment = environment ?? LogTime.processEnvironment()
     var logger = Logger(label: label, writer: writer)
     var problems: [String: String] = [:]
     if let value = environment[levelEnvironmentKey] {
@@ -140,7 +138,8 @@ public struct Logger: Sendable {
     var merged = self.fields
     merged.merge(fields()) { _, new in new }
     let line = LogLineRenderer.render(
-      time: Date(), level: level, label: label, message: message, fields: merged, format: format)
+      time: LogTime.now(), level: level, label: label, message: message, fields: merged,
+      format: format)
     writer.write(line: line)
   }
 

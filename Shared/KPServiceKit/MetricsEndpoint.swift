@@ -176,7 +176,8 @@ enum HTTPRequestReader {
       }
     }
 
-    let method = String(cString: http_method_str(http_method(rawValue: kp_http_parser_method(&parser))))
+    let method = String(
+      cString: http_method_str(http_method(rawValue: kp_http_parser_method(&parser))))
     let url = String(decoding: state.url, as: UTF8.self)
     let path = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
     return .success(Request(method: method, path: path))

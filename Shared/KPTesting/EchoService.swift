@@ -1,5 +1,6 @@
 import KPProtocol
 public import KPRPC
+import Synchronization
 
 /// `kp.testing.v1.Echo`, for tests of the RPC runtime: echoes payloads, sleeps on request,
 /// fails on request, and records what it saw.
@@ -102,5 +103,3 @@ public final class EchoProbe: Sendable {
   func started() { counts.withLock { $0.started += 1 } }
   func cancelled() { counts.withLock { $0.cancelled += 1 } }
 }
-
-import Synchronization

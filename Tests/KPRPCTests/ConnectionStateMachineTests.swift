@@ -16,7 +16,8 @@ struct ConnectionStateMachineTests {
     return envelope
   }
 
-  private func start(_ method: String = "/kp.testing.v1.Echo/Echo") -> Kp_Wire_V1_Envelope
+  private func start(_ method: String = "/kp.testing.v1.Echo/Echo")
+    -> Kp_Wire_V1_Envelope
     .OneOf_Kind
   {
     var start = Kp_Wire_V1_CallStart()

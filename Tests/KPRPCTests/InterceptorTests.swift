@@ -28,8 +28,9 @@ private struct BearerCheck: ServerInterceptor {
     _ context: ServerContext,
     next: @Sendable (ServerContext) async throws -> Void
   ) async throws {
-    guard context.method.hasPrefix("/kp.health.v1.")
-      || context.metadata[MetadataKey.authorization] == "Bearer \(expected)"
+    guard
+      context.method.hasPrefix("/kp.health.v1.")
+        || context.metadata[MetadataKey.authorization] == "Bearer \(expected)"
     else {
       throw RPCError(.unauthenticated, "a valid bearer token is required")
     }

@@ -53,7 +53,8 @@ struct RPCSecurityTests {
     defer { Task { await server.shutdown(grace: .zero) } }
 
     let noCertificate = try TLSContext(
-      configuration: TLSConfiguration(role: .client, trustRootsPath: mesh.authority.certificatePath))
+      configuration: TLSConfiguration(role: .client, trustRootsPath: mesh.authority.certificatePath)
+    )
     await expectRefused(
       RPCChannel(target: target(server.port), tls: noCertificate, configuration: noRetry),
       "no client certificate")

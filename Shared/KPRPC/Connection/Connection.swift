@@ -46,8 +46,7 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   private var pingCounter: UInt64 = 0
 
   /// Server: opens calls the state machine accepted.
-  var openCall:
-    ((Connection, UInt64, Kp_Wire_V1_CallStart) -> Result<any CallEndpoint, RPCError>)?
+  var openCall: ((Connection, UInt64, Kp_Wire_V1_CallStart) -> Result<any CallEndpoint, RPCError>)?
   /// Called once when the connection is ready for calls (settings exchanged).
   var onReady: ((Connection) -> Void)?
   /// Called once when the connection closes, with the reason.

@@ -225,7 +225,7 @@ struct ConnectionStateMachine {
     if state == .draining {
       return [
         statusFrame(
-          id: id, .unavailable("the server is shutting down; retry on another connection")),
+          id: id, .unavailable("the server is shutting down; retry on another connection"))
       ]
     }
     if calls.count >= limits.maximumConcurrentCalls {
@@ -235,14 +235,15 @@ struct ConnectionStateMachine {
           RPCError(
             .resourceExhausted,
             "too many concurrent calls on one connection (limit \(limits.maximumConcurrentCalls))"
-          )),
+          ))
       ]
     }
     if start.method.isEmpty || !start.method.hasPrefix("/") {
       return [
         statusFrame(
           id: id,
-          RPCError(.invalidArgument, "method '\(start.method)' is not of the form /pkg.Service/Method"))
+          RPCError(
+            .invalidArgument, "method '\(start.method)' is not of the form /pkg.Service/Method"))
       ]
     }
     calls[id] = CallState(receiveWindow: limits.initialCallWindow)

@@ -59,7 +59,9 @@ public final class RPCMetrics: Sendable {
 
     lines.append("# HELP kp_rpc_server_calls_total Calls handled, by method and status code.")
     lines.append("# TYPE kp_rpc_server_calls_total counter")
-    for (key, value) in snapshot.calls.sorted(by: { ($0.key.method, $0.key.code) < ($1.key.method, $1.key.code) }) {
+    for (key, value) in snapshot.calls.sorted(by: {
+      ($0.key.method, $0.key.code) < ($1.key.method, $1.key.code)
+    }) {
       lines.append(
         "kp_rpc_server_calls_total{method=\"\(key.method)\",code=\"\(key.code)\"} \(value)")
     }

@@ -1,8 +1,8 @@
-public import KPLogging
-public import KPTLS
 import CSystem
 import Dispatch
+public import KPLogging
 import KPProtocol
+public import KPTLS
 import Synchronization
 
 #if canImport(Glibc)
@@ -225,8 +225,11 @@ public final class RPCServer: Sendable {
         outcome = .cancelled()
       } catch {
         logger.error(
-          "handler failed", ["method": start.method, "trace_id": context.traceID,
-            "error": "\(type(of: error))"])
+          "handler failed",
+          [
+            "method": start.method, "trace_id": context.traceID,
+            "error": "\(type(of: error))",
+          ])
         outcome = RPCError(.internalError, "the server failed to handle the call")
       }
       call.finish(outcome)
