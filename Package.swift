@@ -138,7 +138,7 @@ let package = Package(
     ),
     .testTarget(
       name: "KPServiceKitTests",
-      dependencies: ["KPServiceKit", "KPTesting"],
+      dependencies: ["KPServiceKit", "KPTesting", "KPRPC", "KPProtocol", "KPTLS"],
       path: "Tests/KPServiceKitTests"
     ),
   ]

@@ -23,6 +23,20 @@ public struct DatabaseError: Error, Sendable, Equatable, CustomStringConvertible
     public static let invalidParameter = Code("invalidParameter")
     /// The statement produced a result this wrapper does not handle, such as `COPY`.
     public static let unsupportedResult = Code("unsupportedResult")
+    /// No pooled connection became free within the pool's acquire timeout.
+    public static let poolTimeout = Code("poolTimeout")
+    /// The pool was closed; it lends no more connections.
+    public static let poolClosed = Code("poolClosed")
+    /// A name that reaches SQL as an identifier is not of the accepted form.
+    public static let invalidIdentifier = Code("invalidIdentifier")
+    /// A database setting, such as the list of clusters, cannot be used.
+    public static let invalidConfiguration = Code("invalidConfiguration")
+    /// No database cluster of that name is configured.
+    public static let unknownCluster = Code("unknownCluster")
+    /// The tenant is not in the registry, or has been deleted.
+    public static let tenantNotFound = Code("tenantNotFound")
+    /// A tenant's schema migration failed; the message names the tenant and the version.
+    public static let migrationFailed = Code("migrationFailed")
 
     /// The code's name, such as `serverError`.
     public var description: String { name }

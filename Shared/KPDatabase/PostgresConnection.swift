@@ -52,8 +52,7 @@ public final class PostgresConnection: @unchecked Sendable {
     let keywords = options.map { strdup($0.0) }
     let values = options.map { strdup($0.1) }
     defer {
-      keywords.forEach { free($0) }
-      values.forEach { free($0) }
+      for pointer in keywords + values { free(pointer) }
     }
     let keywordPointers = keywords.map { UnsafePointer($0) } + [nil]
     let valuePointers = values.map { UnsafePointer($0) } + [nil]
@@ -77,6 +76,23 @@ public final class PostgresConnection: @unchecked Sendable {
     lock.withLock {
       guard let handle else { return false }
       return PQstatus(handle) == CONNECTION_OK
+    }
+  }
+
+  /// Whether the connection is open and outside any transaction block, so that it can be lent
+  /// to the next user as it is.
+  public var isIdle: Bool {
+    lock.withLock {
+      guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
+      return PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+  }
+
+  /// The process id of the server backend serving this connection, or `nil` once closed.
+  public var backendProcessID: Int32? {
+    lock.withLock {
+      guard let handle else { return nil }
+      return PQbackendPID(handle)
     }
   }
 
@@ -124,7 +140,9 @@ public final class PostgresConnection: @unchecked Sendable {
     let handle = try openHandle()
 
     let copies = parameters.map { $0.map { strdup($0) } ?? nil }
-    defer { copies.forEach { free($0) } }
+    defer {
+      for pointer in copies { free(pointer) }
+    }
     let pointers = copies.map { $0.map { UnsafePointer($0) } }
     let result = PQexecParams(
       handle, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)

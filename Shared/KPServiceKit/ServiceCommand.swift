@@ -72,7 +72,8 @@ public struct ServiceCommand: Sendable {
   /// how settings combine.
   public var helpText: String {
     var lines: [String] = []
-    lines.append("\(name) \(KPVersion.current): \(summary)")
+    lines.append(versionText)
+    lines.append(contentsOf: Self.wrap(summary, indent: ""))
     lines.append("")
     lines.append("Usage: \(name) [options]" + (argumentsUsage.map { " \($0)" } ?? ""))
     lines.append("")
@@ -80,12 +81,12 @@ public struct ServiceCommand: Sendable {
     for setting in settings {
       let value = setting.isSwitch ? "" : " <\(setting.valueName)>"
       lines.append("  \(setting.flag)\(value)")
-      lines.append("      \(setting.help)")
+      lines.append(contentsOf: Self.wrap(setting.help, indent: "      "))
       var facts = ["Environment: \(setting.environmentKey)."]
       if let defaultValue = setting.defaultValue {
         facts.insert("Default: \(defaultValue.isEmpty ? "(empty)" : defaultValue).", at: 0)
       }
-      lines.append("      " + facts.joined(separator: " "))
+      lines.append(contentsOf: Self.wrap(facts.joined(separator: " "), indent: "      "))
     }
     lines.append("  -h, --help")
     lines.append("      Show this help and exit.")
@@ -106,7 +107,8 @@ public struct ServiceCommand: Sendable {
   /// - Parameters:
   ///   - arguments: The arguments after the executable's name.
   ///   - environment: The environment variables.
-  ///   - loadFile: Reads the configuration file at a path. Default: ``ConfigurationFile/load(path:)``.
+  ///   - loadFile: Reads the configuration file at a path.
+  ///     Default: ``ConfigurationFile/load(path:)``.
   /// - Returns: What the command line asks for.
   /// - Throws: ``ConfigurationError`` naming the flag, variable or file line that is wrong.
   public func parse(
@@ -242,6 +244,21 @@ public struct ServiceCommand: Sendable {
           message: "setting '\(setting.name)' is '\(text)' (from \(source)); expected \(expected)")
       }
     }
+  }
+
+  /// Breaks text into lines of at most 80 columns (longer words stay whole), each indented.
+  private static func wrap(_ text: String, indent: String) -> [String] {
+    var lines: [String] = []
+    var current = indent
+    for word in text.split(separator: " ") {
+      if current.count > indent.count && current.count + 1 + word.count > 80 {
+        lines.append(current)
+        current = indent
+      }
+      current += (current.count > indent.count ? " " : "") + word
+    }
+    lines.append(current)
+    return lines
   }
 
   /// Splits `--name=value` into its flag and value.

@@ -93,7 +93,8 @@ public struct ServiceConfiguration: Sendable {
   ) throws(ConfigurationError) -> Int {
     let text = try string(name)
     guard let number = Int(text), range.contains(number) else {
-      throw invalid(name, text, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+      throw invalid(
+        name, text, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
     }
     return number
   }

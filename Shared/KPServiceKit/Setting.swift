@@ -27,7 +27,9 @@ public struct Setting: Sendable, Hashable {
   ///   - help: One sentence saying what the setting does.
   ///   - valueName: What the value looks like in `--help`. Default: `value`.
   ///   - defaultValue: The value when no source gives one. Default: none.
-  public init(_ name: String, help: String, valueName: String = "value", default defaultValue: String? = nil) {
+  public init(
+    _ name: String, help: String, valueName: String = "value", default defaultValue: String? = nil
+  ) {
     precondition(Self.isValidName(name), "setting names use a-z, 0-9 and '-': \(name)")
     self.name = name
     self.help = help
@@ -87,6 +89,8 @@ public struct Setting: Sendable, Hashable {
 
   private static func isValidName(_ name: String) -> Bool {
     !name.isEmpty && name.first != "-" && name.last != "-"
-      && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+      && name.unicodeScalars.allSatisfy {
+        ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
+      }
   }
 }

@@ -1,6 +1,10 @@
 import Foundation
 public import KPDatabase
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// A PostgreSQL server for tests, and a fresh database for each test that asks.
 ///
 /// The server is the one `KP_DATABASE_URL` names (``scripts/test`` sets it). When that variable is
@@ -55,6 +59,35 @@ public enum PostgresFixture {
     try ServerLocator.shared.url()
   }
 
+  /// The environment variable naming a second server, for tests of placement across clusters:
+  /// `KP_SECOND_DATABASE_URL`.
+  public static let secondURLEnvironmentKey = "KP_SECOND_DATABASE_URL"
+
+  /// The port of the second cluster the fixture starts when `KP_SECOND_DATABASE_URL` is unset.
+  public static let secondClusterPort = 55433
+
+  /// A second, separate server's URL, connected to its maintenance database `postgres`. When
+  /// `KP_SECOND_DATABASE_URL` is unset, the fixture starts a second cluster of the project's own
+  /// with `scripts/postgres start` on port 55433, in `postgres-second` next to the first
+  /// cluster's data directory, and leaves it running (`scripts/test` stops it).
+  ///
+  /// - Returns: A libpq connection URL.
+  /// - Throws: ``FixtureError`` when the cluster cannot be started.
+  public static func secondServerURL() throws -> String {
+    try ServerLocator.second.url()
+  }
+
+  /// Creates a uniquely named, empty database on the second server, as ``withDatabase(_:)``
+  /// does on the first.
+  ///
+  /// - Parameter body: Receives the new database's URL.
+  /// - Returns: What `body` returns.
+  public static func withSecondDatabase<Result>(
+    _ body: (String) async throws -> Result
+  ) async throws -> Result {
+    try await withDatabase(on: try secondServerURL(), body)
+  }
+
   /// Creates a uniquely named, empty database, runs `body` with its URL, then drops it, also
   /// when `body` throws.
   ///
@@ -63,7 +96,12 @@ public enum PostgresFixture {
   public static func withDatabase<Result>(
     _ body: (String) async throws -> Result
   ) async throws -> Result {
-    let server = try serverURL()
+    try await withDatabase(on: try serverURL(), body)
+  }
+
+  private static func withDatabase<Result>(
+    on server: String, _ body: (String) async throws -> Result
+  ) async throws -> Result {
     let name = "kp_test_" + randomSuffix()
     let admin = try PostgresConnection.connect(url: server, applicationName: "kp-test-fixture")
     defer { admin.close() }
@@ -121,11 +159,21 @@ public enum PostgresFixture {
 
 /// Finds or starts the server once per test process.
 private final class ServerLocator: @unchecked Sendable {
-  static let shared = ServerLocator()
+  static let shared = ServerLocator(environmentKey: PostgresFixture.urlEnvironmentKey, second: false)
+  static let second = ServerLocator(
+    environmentKey: PostgresFixture.secondURLEnvironmentKey, second: true)
+
+  private let environmentKey: String
+  private let isSecond: Bool
 
   // `cached` is only touched with `lock` held.
   private let lock = NSLock()
   private var cached: String?
+
+  private init(environmentKey: String, second: Bool) {
+    self.environmentKey = environmentKey
+    self.isSecond = second
+  }
 
   func url() throws -> String {
     lock.lock()
@@ -133,7 +181,7 @@ private final class ServerLocator: @unchecked Sendable {
     if let cached { return cached }
 
     let environment = ProcessInfo.processInfo.environment
-    if let url = environment[PostgresFixture.urlEnvironmentKey], !url.isEmpty {
+    if let url = environment[environmentKey], !url.isEmpty {
       cached = url
       return url
     }
@@ -147,11 +195,12 @@ private final class ServerLocator: @unchecked Sendable {
         "\(PostgresFixture.urlEnvironmentKey) is unset and \(script) is missing; set the "
           + "variable to a PostgreSQL URL or run the tests from the repository (scripts/test)")
     }
-    let started = try run(script, "start")
+    let overrides = isSecond ? try secondClusterEnvironment(script) : [:]
+    let started = try run(script, "start", overrides)
     guard started.status == 0 else {
       throw unavailable("scripts/postgres start failed:\n\(started.output)")
     }
-    let printed = try run(script, "env")
+    let printed = try run(script, "env", overrides)
     let prefix = "export \(PostgresFixture.urlEnvironmentKey)="
     guard
       let line = printed.output.split(separator: "\n").first(where: { $0.hasPrefix(prefix) })
@@ -163,21 +212,67 @@ private final class ServerLocator: @unchecked Sendable {
     return url
   }
 
-  private func run(_ script: String, _ argument: String) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["bash", script, argument]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    do {
-      try process.run()
-    } catch {
-      throw unavailable("cannot run \(script): \(error)")
+  /// Runs `bash script argument` to completion and returns its exit status and output.
+  ///
+  /// This uses posix_spawn and waitpid rather than Foundation's Process: it is called with the
+  /// lock held from a test's task, and Process's completion relies on Dispatch threads that
+  /// blocked tasks can starve.
+  /// `KP_PG_PORT` and `KP_PG_DIR` for the second cluster: its own port, and a data directory
+  /// next to the first cluster's.
+  private func secondClusterEnvironment(_ script: String) throws -> [String: String] {
+    let printed = try run(script, "env", [:])
+    let prefix = "export KP_PG_DIR="
+    guard
+      let line = printed.output.split(separator: "\n").first(where: { $0.hasPrefix(prefix) })
+    else {
+      throw unavailable("scripts/postgres env printed no KP_PG_DIR")
     }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    let first = URL(fileURLWithPath: String(line.dropFirst(prefix.count)))
+    return [
+      "KP_PG_PORT": "\(PostgresFixture.secondClusterPort)",
+      "KP_PG_DIR": first.deletingLastPathComponent().appendingPathComponent("postgres-second").path,
+    ]
+  }
+
+  private func run(
+    _ script: String, _ argument: String, _ overrides: [String: String]
+  ) throws -> (status: Int32, output: String) {
+    let outputPath = FileManager.default.temporaryDirectory
+      .appendingPathComponent("kp-postgres-\(getpid())-\(isSecond ? 2 : 1)-\(argument).log").path
+    defer { unlink(outputPath) }
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+    let words: [String] = ["/bin/bash", script, argument]
+    let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) }
+    defer {
+      for pointer in arguments { free(pointer) }
+    }
+    var pid: pid_t = 0
+    var variables = ProcessInfo.processInfo.environment
+    for (key, value) in overrides { variables[key] = value }
+    if isSecond { variables.removeValue(forKey: PostgresFixture.urlEnvironmentKey) }
+    let environmentCopies: [UnsafeMutablePointer<CChar>?] = variables.map { strdup("\($0)=\($1)") }
+    defer {
+      for pointer in environmentCopies { free(pointer) }
+    }
+    let spawned = posix_spawn(
+      &pid, "/bin/bash", &actions, nil, arguments + [nil], environmentCopies + [nil])
+    guard spawned == 0 else {
+      throw unavailable("cannot run \(script): \(String(cString: strerror(spawned)))")
+    }
+
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    // WIFEXITED / WEXITSTATUS are macros: an exit leaves the low 7 bits zero.
+    let exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+    return (exitStatus, output)
   }
 
   private func unavailable(_ message: String) -> PostgresFixture.FixtureError {
