@@ -159,7 +159,8 @@ public enum PostgresFixture {
 
 /// Finds or starts the server once per test process.
 private final class ServerLocator: @unchecked Sendable {
-  static let shared = ServerLocator(environmentKey: PostgresFixture.urlEnvironmentKey, second: false)
+  static let shared = ServerLocator(
+    environmentKey: PostgresFixture.urlEnvironmentKey, second: false)
   static let second = ServerLocator(
     environmentKey: PostgresFixture.secondURLEnvironmentKey, second: true)
 
