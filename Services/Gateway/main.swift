@@ -5,16 +5,9 @@ import KPServiceKit
   import Glibc
 #endif
 
-let command = ServiceCommand(
-  name: "kp-gateway",
-  summary: "The only exposed service: external API, authentication, per-tenant limits.",
-  settings: MeshService.settings(service: "gateway")
-)
-let configuration = command.parseOrExit()
-let logger = configuration.makeLogger(label: command.name)
-
-// The mesh server answers health checks and exports metrics; the service's own methods are
-// added to the list below as they are built.
-let status = await MeshService.run(
-  service: "gateway", configuration: configuration, services: [], logger: logger)
-exit(status)
+// The mesh server answers health checks and exports metrics; the service's own methods join
+// it as they are built.
+exit(
+  await MeshService.main(
+    service: "gateway",
+    summary: "The only exposed service: external API, authentication, per-tenant limits."))

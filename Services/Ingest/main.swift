@@ -5,16 +5,9 @@ import KPServiceKit
   import Glibc
 #endif
 
-let command = ServiceCommand(
-  name: "kp-ingest",
-  summary: "The durable ingest pipeline: batches, normalising, chunking, deduplication.",
-  settings: MeshService.settings(service: "ingest")
-)
-let configuration = command.parseOrExit()
-let logger = configuration.makeLogger(label: command.name)
-
-// The mesh server answers health checks and exports metrics; the service's own methods are
-// added to the list below as they are built.
-let status = await MeshService.run(
-  service: "ingest", configuration: configuration, services: [], logger: logger)
-exit(status)
+// The mesh server answers health checks and exports metrics; the service's own methods join
+// it as they are built.
+exit(
+  await MeshService.main(
+    service: "ingest",
+    summary: "The durable ingest pipeline: batches, normalising, chunking, deduplication."))

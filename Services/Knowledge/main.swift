@@ -5,16 +5,8 @@ import KPServiceKit
   import Glibc
 #endif
 
-let command = ServiceCommand(
-  name: "kp-knowledge",
-  summary: "Documents, versions, chunks, access lists and search.",
-  settings: MeshService.settings(service: "knowledge")
-)
-let configuration = command.parseOrExit()
-let logger = configuration.makeLogger(label: command.name)
-
-// The mesh server answers health checks and exports metrics; the service's own methods are
-// added to the list below as they are built.
-let status = await MeshService.run(
-  service: "knowledge", configuration: configuration, services: [], logger: logger)
-exit(status)
+// The mesh server answers health checks and exports metrics; the service's own methods join
+// it as they are built.
+exit(
+  await MeshService.main(
+    service: "knowledge", summary: "Documents, versions, chunks, access lists and search."))

@@ -48,6 +48,33 @@ public enum MeshService {
     ]
   }
 
+  /// The whole `main` of a mesh service: parses the command line (answering `--help` and
+  /// `--version`), serves until a shutdown signal, drains, and returns the exit status.
+  ///
+  /// - Parameters:
+  ///   - service: The service's name, such as `knowledge`: its identity, certificate file names
+  ///     and default ports follow from it.
+  ///   - summary: One line saying what the service does, for `--help`.
+  ///   - services: Makes the RPC services to offer from the parsed configuration.
+  public static func main(
+    service: String,
+    summary: String,
+    services: (ServiceConfiguration, Logger) throws -> [any RPCService] = { _, _ in [] }
+  ) async -> Int32 {
+    let command = ServiceCommand(
+      name: "kp-\(service)", summary: summary, settings: settings(service: service))
+    let configuration = command.parseOrExit()
+    let logger = configuration.makeLogger(label: command.name)
+    do {
+      let offered = try services(configuration, logger)
+      return await run(
+        service: service, configuration: configuration, services: offered, logger: logger)
+    } catch {
+      logger.error("start-up failed", ["error": "\(error)"])
+      return 1
+    }
+  }
+
   /// Serves `services` as the mesh identity `service` until a shutdown signal, then drains.
   ///
   /// - Returns: The process exit status: 0 after a clean drain, 1 when start-up failed.

@@ -105,11 +105,7 @@ struct RPCLimitTests {
     let server = try mesh.startServer(service: "knowledge", offering: [EchoService()])
     defer { Task { await server.shutdown(grace: .zero) } }
 
-    let peer = try RawPeer(port: server.port)
-    try peer.handshake(
-      context: try mesh.clientContext(service: "gateway"),
-      expecting: TestMesh.identity("knowledge"))
-    peer.send(RawPeer.settings())
+    let peer = try RawPeer.meshClient(mesh, port: server.port)
     for opaque in 1...10 {
       var envelope = Kp_Wire_V1_Envelope()
       var ping = Kp_Wire_V1_Ping()
@@ -140,11 +136,7 @@ struct RPCLimitTests {
       service: "knowledge", offering: [EchoService()], configuration: configuration)
     defer { Task { await server.shutdown(grace: .zero) } }
 
-    let peer = try RawPeer(port: server.port)
-    try peer.handshake(
-      context: try mesh.clientContext(service: "gateway"),
-      expecting: TestMesh.identity("knowledge"))
-    peer.send(RawPeer.settings())
+    let peer = try RawPeer.meshClient(mesh, port: server.port)
     let start = ContinuousClock.now
     let (envelopes, closed) = peer.readUntilClosed()
     #expect(closed)

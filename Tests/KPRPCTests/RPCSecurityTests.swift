@@ -108,11 +108,7 @@ struct RPCSecurityTests {
     let server = try mesh.startServer(service: "knowledge", offering: [EchoService()])
     defer { Task { await server.shutdown(grace: .zero) } }
 
-    let peer = try RawPeer(port: server.port)
-    try peer.handshake(
-      context: try mesh.clientContext(service: "gateway"),
-      expecting: TestMesh.identity("knowledge"))
-    peer.send(RawPeer.settings())
+    let peer = try RawPeer.meshClient(mesh, port: server.port)
     peer.send([0xFF, 0xFF, 0xFF, 0xFF])
     let (envelopes, closed) = peer.readUntilClosed()
 
@@ -131,11 +127,7 @@ struct RPCSecurityTests {
     let server = try mesh.startServer(service: "knowledge", offering: [EchoService()])
     defer { Task { await server.shutdown(grace: .zero) } }
 
-    let garbage = try RawPeer(port: server.port)
-    try garbage.handshake(
-      context: try mesh.clientContext(service: "gateway"),
-      expecting: TestMesh.identity("knowledge"))
-    garbage.send(RawPeer.settings())
+    let garbage = try RawPeer.meshClient(mesh, port: server.port)
     garbage.send([0, 0, 0, 5, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF])
     let (envelopes, closed) = garbage.readUntilClosed()
     #expect(closed)
@@ -146,11 +138,7 @@ struct RPCSecurityTests {
       })
 
     do {
-      let truncated = try RawPeer(port: server.port)
-      try truncated.handshake(
-        context: try mesh.clientContext(service: "gateway"),
-        expecting: TestMesh.identity("knowledge"))
-      truncated.send(RawPeer.settings())
+      let truncated = try RawPeer.meshClient(mesh, port: server.port)
       truncated.send([0, 0, 1, 0, 1, 2, 3])
     }
 

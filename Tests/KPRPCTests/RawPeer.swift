@@ -1,6 +1,7 @@
 import KPProtocol
 import KPRPC
 import KPTLS
+import KPTesting
 
 #if canImport(Glibc)
   import Glibc
@@ -44,6 +45,17 @@ final class RawPeer {
       throw Failure(description: "handshake failed")
     }
     self.session = session
+  }
+
+  /// Connects as the gateway to a knowledge server of `mesh`, completes the handshake and sends
+  /// the settings frame: a peer ready to misbehave.
+  static func meshClient(_ mesh: TestMesh, port: Int) throws -> RawPeer {
+    let peer = try RawPeer(port: port)
+    try peer.handshake(
+      context: try mesh.clientContext(service: "gateway"),
+      expecting: TestMesh.identity("knowledge"))
+    peer.send(settings())
+    return peer
   }
 
   /// Writes bytes, through TLS once the handshake is done.
