@@ -7,13 +7,13 @@ import Synchronization
 #endif
 
 /// Something an event loop tells when its descriptor is ready.
-protocol EventLoopHandler: AnyObject {
-  /// Called on the loop's thread with the ready epoll event bits.
+public protocol EventLoopHandler: AnyObject {
+  /// Called on the loop's thread with the ready epoll event bits (`EPOLLIN`, `EPOLLOUT`, …).
   func handleEvents(_ events: UInt32)
 }
 
 /// Something with buffered output that the loop flushes once per turn.
-protocol EventLoopFlushable: AnyObject {
+public protocol EventLoopFlushable: AnyObject {
   /// Called on the loop's thread after the turn's events and jobs have run.
   func flushScheduledOutput()
 }
@@ -49,7 +49,8 @@ public final class EventLoop: @unchecked Sendable {
   private var flushList: [any EventLoopFlushable] = []
 
   /// A scratch buffer for socket reads, used only on the loop's thread.
-  let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+  public let readBuffer = UnsafeMutableRawBufferPointer.allocate(
+    byteCount: 64 * 1024, alignment: 16)
 
   /// A name for the loop's thread, for debugging.
   public let name: String
@@ -118,13 +119,15 @@ public final class EventLoop: @unchecked Sendable {
 
   /// Schedules `work` on the loop's thread after `delay`. Call on the loop's thread.
   @discardableResult
-  func scheduleTimer(after delay: Duration, _ work: @escaping () -> Void) -> ScheduledTimer {
+  public func scheduleTimer(after delay: Duration, _ work: @escaping () -> Void)
+    -> ScheduledTimer
+  {
     scheduleTimer(at: MonotonicInstant.now().advanced(by: delay), work)
   }
 
   /// Schedules `work` on the loop's thread at `deadline`. Call on the loop's thread.
   @discardableResult
-  func scheduleTimer(at deadline: MonotonicInstant, _ work: @escaping () -> Void)
+  public func scheduleTimer(at deadline: MonotonicInstant, _ work: @escaping () -> Void)
     -> ScheduledTimer
   {
     timerSequence &+= 1
@@ -143,7 +146,9 @@ public final class EventLoop: @unchecked Sendable {
   var scheduledTimerCount: Int { timers.count }
 
   /// Watches a descriptor for the given epoll events. Call on the loop's thread.
-  func register(_ descriptor: Int32, events: UInt32, handler: any EventLoopHandler) -> Bool {
+  public func register(_ descriptor: Int32, events: UInt32, handler: any EventLoopHandler)
+    -> Bool
+  {
     var event = epoll_event()
     event.events = events
     event.data.fd = descriptor
@@ -155,7 +160,7 @@ public final class EventLoop: @unchecked Sendable {
   }
 
   /// Changes the events watched on a registered descriptor. Call on the loop's thread.
-  func modify(_ descriptor: Int32, events: UInt32) {
+  public func modify(_ descriptor: Int32, events: UInt32) {
     var event = epoll_event()
     event.events = events
     event.data.fd = descriptor
@@ -163,13 +168,13 @@ public final class EventLoop: @unchecked Sendable {
   }
 
   /// Stops watching a descriptor. Call on the loop's thread, before closing it.
-  func deregister(_ descriptor: Int32) {
+  public func deregister(_ descriptor: Int32) {
     epoll_ctl(epollDescriptor, EPOLL_CTL_DEL, descriptor, nil)
     handlers[descriptor] = nil
   }
 
   /// Asks for `flushScheduledOutput()` at the end of this turn. Call on the loop's thread.
-  func scheduleFlush(_ flushable: any EventLoopFlushable) {
+  public func scheduleFlush(_ flushable: any EventLoopFlushable) {
     flushList.append(flushable)
   }
 

@@ -29,10 +29,11 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
   public var description: String { "\(host):\(port)" }
 }
 
-/// Thin wrappers over the BSD socket calls the runtime needs.
-enum Socket {
+/// Thin wrappers over the BSD socket calls the runtime needs; listening and accepting are public
+/// for other servers on the event loop (the gateway's HTTPS port).
+public enum Socket {
   /// A failure of a socket call, with errno's text.
-  static func failure(_ what: String, _ errnoValue: Int32 = kp_errno()) -> RPCError {
+  public static func failure(_ what: String, _ errnoValue: Int32 = kp_errno()) -> RPCError {
     .unavailable("\(what) failed: \(String(cString: strerror(errnoValue)))")
   }
 
@@ -61,7 +62,7 @@ enum Socket {
   }
 
   /// Opens a non-blocking listening socket; returns it and the port it is bound to.
-  static func listen(on address: SocketAddress, backlog: Int32 = 1024) throws(RPCError) -> (
+  public static func listen(on address: SocketAddress, backlog: Int32 = 1024) throws(RPCError) -> (
     Int32, Int
   ) {
     var socketAddress = try resolve(address)
@@ -99,7 +100,7 @@ enum Socket {
   }
 
   /// Accepts one pending connection as a non-blocking socket, or nil when none is pending.
-  static func accept(_ listener: Int32) -> Int32? {
+  public static func accept(_ listener: Int32) -> Int32? {
     let descriptor = Glibc.accept(listener, nil, nil)
     guard descriptor >= 0 else { return nil }
     configureStream(descriptor)
