@@ -33,8 +33,9 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
 /// for other servers on the event loop (the gateway's HTTPS port).
 public enum Socket {
   /// A failure of a socket call, with errno's text.
-  public static func failure(_ what: String, _ errnoValue: Int32 = kp_errno()) -> RPCError {
-    .unavailable("\(what) failed: \(String(cString: strerror(errnoValue)))")
+  public static func failure(_ what: String, _ errnoValue: Int32? = nil) -> RPCError {
+    let code = errnoValue ?? kp_errno()
+    return .unavailable("\(what) failed: \(String(cString: strerror(code)))")
   }
 
   /// Resolves a host to an IPv4 socket address (blocking; call off the event loop).
