@@ -55,7 +55,7 @@ public struct FrameDecoder: Sendable {
       try body(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]))
     }
     if readIndex == buffer.count {
-      buffer.removeAll(keepingCapacity: buffer.capacity <= 64 * 1024)
+      buffer.removeAll(keepingCapacity: buffer.capacity <= 16 * 1024)
       readIndex = 0
     }
     return true

@@ -397,7 +397,9 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
         return
       }
     }
-    outbound.removeAll(keepingCapacity: outbound.capacity <= 256 * 1024)
+    // Keep a small buffer for the next turn; give a large one back, so a burst on one of
+    // many connections does not pin its peak memory.
+    outbound.removeAll(keepingCapacity: outbound.capacity <= 32 * 1024)
     outboundOffset = 0
     updateInterest()
     if let reason = closeAfterFlush { terminate(reason) }
