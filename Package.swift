@@ -64,6 +64,10 @@ let package = Package(
     .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq"),
     .systemLibrary(name: "CSystem", path: "Shared/CSystem"),
     .systemLibrary(name: "CHTTPParser", path: "Shared/CHTTPParser"),
+    // Document formats: Markdown (cmark-gfm), HTML (gumbo) and PDF (poppler's GLib API).
+    .systemLibrary(name: "CCmarkGFM", path: "Shared/CCmarkGFM", pkgConfig: "libcmark-gfm"),
+    .systemLibrary(name: "CGumbo", path: "Shared/CGumbo", pkgConfig: "gumbo"),
+    .systemLibrary(name: "CPoppler", path: "Shared/CPoppler", pkgConfig: "poppler-glib"),
     .target(name: "CKPShim", dependencies: ["COpenSSL"], path: "Shared/CKPShim"),
 
     // Generated protocol code: protoc-c output, then Swift types over it.
@@ -83,6 +87,9 @@ let package = Package(
     library(
       "KPRPC", dependencies: ["KPTLS", "KPProtocol", "KPProtoRuntime", "CSystem", "KPLogging"]),
     library("KPDatabase", dependencies: ["CLibPQ", "KPLogging"]),
+    // Document normalisation, chunking, content hashes and search-query parsing for ingest and
+    // the knowledge store; pure code over the C parsers, no database and no service.
+    library("KPDocuments", dependencies: ["CCmarkGFM", "CGumbo", "CPoppler", "COpenSSL"]),
     library(
       "KPServiceKit",
       dependencies: ["KPRPC", "KPTLS", "KPDatabase", "KPLogging", "CHTTPParser", "CSystem"]),
@@ -135,6 +142,11 @@ let package = Package(
       name: "KPDatabaseTests",
       dependencies: ["KPDatabase", "KPTesting"],
       path: "Tests/KPDatabaseTests"
+    ),
+    .testTarget(
+      name: "KPDocumentsTests",
+      dependencies: ["KPDocuments"],
+      path: "Tests/KPDocumentsTests"
     ),
     .testTarget(
       name: "KPServiceKitTests",

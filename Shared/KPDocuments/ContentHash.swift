@@ -1,0 +1,60 @@
+import COpenSSL
+
+/// The SHA-256 of a normalised document's title and text: when it has not changed, neither has
+/// anything search sees, and storing the document again is a no-op.
+///
+/// The digest covers the title's UTF-8 length as 8 big-endian bytes, the title's UTF-8 bytes,
+/// then the text's UTF-8 bytes, so that no title and text can run into each other
+/// (`"ab" + "c"` and `"a" + "bc"` differ).
+public struct ContentHash: Sendable, Hashable, CustomStringConvertible {
+  /// The 32 bytes of the digest.
+  public let bytes: [UInt8]
+
+  /// Hashes a title and a text.
+  ///
+  /// - Parameters:
+  ///   - title: The document's title.
+  ///   - text: The document's normalised text.
+  public init(title: String, text: String) {
+    let titleBytes = Array(title.utf8)
+    var message: [UInt8] = []
+    message.reserveCapacity(8 + titleBytes.count + text.utf8.count)
+    let length = UInt64(titleBytes.count)
+    for shift in stride(from: 56, through: 0, by: -8) {
+      message.append(UInt8(truncatingIfNeeded: length >> UInt64(shift)))
+    }
+    message.append(contentsOf: titleBytes)
+    message.append(contentsOf: text.utf8)
+    bytes = Self.sha256(message)
+  }
+
+  /// The digest as 64 lowercase hexadecimal digits.
+  public var hex: String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = []
+    text.reserveCapacity(bytes.count * 2)
+    for byte in bytes {
+      text.append(digits[Int(byte >> 4)])
+      text.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: text, as: UTF8.self)
+  }
+
+  /// The hexadecimal digest.
+  public var description: String { hex }
+
+  private static func sha256(_ message: [UInt8]) -> [UInt8] {
+    var digest = [UInt8](repeating: 0, count: 32)
+    var length: UInt32 = 0
+    let status = message.withUnsafeBytes { input in
+      digest.withUnsafeMutableBytes { output in
+        EVP_Digest(
+          input.baseAddress, input.count,
+          output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, EVP_sha256(), nil)
+      }
+    }
+    // Hashing memory fails only when OpenSSL cannot allocate, which it treats as fatal too.
+    precondition(status == 1 && length == 32, "EVP_Digest(SHA-256) failed")
+    return digest
+  }
+}
