@@ -56,6 +56,7 @@ let package = Package(
     .executable(name: "kp-load", targets: ["Load"]),
     .executable(name: "kp-protogen", targets: ["ProtoGen"]),
     .executable(name: "kp-bench-rpc", targets: ["RPCBench"]),
+    .executable(name: "kp-bench-tenants", targets: ["TenantsBench"]),
   ],
   targets: [
     // C library modules.
@@ -87,6 +88,8 @@ let package = Package(
     library(
       "KPRPC", dependencies: ["KPTLS", "KPProtocol", "KPProtoRuntime", "CSystem", "KPLogging"]),
     library("KPDatabase", dependencies: ["CLibPQ", "KPLogging"]),
+    // HTTPS/1.1 on the RPC runtime's event loops, for the gateway's external REST API.
+    library("KPHTTP", dependencies: ["KPRPC", "KPTLS", "KPLogging", "CHTTPParser", "CSystem"]),
     // Document normalisation, chunking, content hashes and search-query parsing for ingest and
     // the knowledge store; pure code over the C parsers, no database and no service.
     library("KPDocuments", dependencies: ["CCmarkGFM", "CGumbo", "CPoppler", "COpenSSL"]),
@@ -103,7 +106,7 @@ let package = Package(
     // Executables.
     service("Gateway", folder: "Gateway", dependencies: serviceDependencies),
     service("Auth", folder: "Auth", dependencies: serviceDependencies),
-    service("Tenants", folder: "Tenants", dependencies: serviceDependencies),
+    service("Tenants", folder: "Tenants", dependencies: serviceDependencies + ["KPDatabase"]),
     service("Knowledge", folder: "Knowledge", dependencies: serviceDependencies),
     service("Ingest", folder: "Ingest", dependencies: serviceDependencies),
     service("Agent", folder: "Agent", dependencies: serviceDependencies),
@@ -119,6 +122,13 @@ let package = Package(
       name: "RPCBench",
       dependencies: ["KPRPC", "KPTLS", "KPProtocol", "KPProtoRuntime"],
       path: "Tools/RPCBench",
+      swiftSettings: strictSettings
+    ),
+
+    .executableTarget(
+      name: "TenantsBench",
+      dependencies: ["KPRPC", "KPTLS", "KPProtocol", "KPDatabase", "KPTesting"],
+      path: "Tools/TenantsBench",
       swiftSettings: strictSettings
     ),
 
@@ -147,6 +157,16 @@ let package = Package(
       name: "KPDocumentsTests",
       dependencies: ["KPDocuments"],
       path: "Tests/KPDocumentsTests"
+    ),
+    .testTarget(
+      name: "TenantsTests",
+      dependencies: ["Tenants", "KPTesting", "KPDatabase", "KPRPC", "KPProtocol", "KPTLS"],
+      path: "Tests/TenantsTests"
+    ),
+    .testTarget(
+      name: "KPHTTPTests",
+      dependencies: ["KPHTTP", "KPTLS", "KPRPC", "KPTesting", "CHTTPParser"],
+      path: "Tests/KPHTTPTests"
     ),
     .testTarget(
       name: "KPServiceKitTests",

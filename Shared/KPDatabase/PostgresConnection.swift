@@ -68,6 +68,9 @@ public final class PostgresConnection: @unchecked Sendable {
         code: .connectionFailed,
         message: "could not connect to PostgreSQL: \(reason)")
     }
+    // Notices (such as "drop cascades to …") would go to standard error, around the service's
+    // structured log; statements' outcomes reach callers as results and errors instead.
+    PQsetNoticeProcessor(handle, { _, _ in }, nil)
     return PostgresConnection(handle: handle)
   }
 

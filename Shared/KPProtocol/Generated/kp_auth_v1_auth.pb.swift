@@ -32,12 +32,24 @@ public struct Kp_Auth_V1_Role: ProtoEnum, CustomStringConvertible {
   /// Manages users, keys and settings.
   public static let admin = Self(rawValue: 3)
 
+  /// An admin who also owns the tenant; the last owner cannot be removed or demoted.
+  public static let owner = Self(rawValue: 4)
+
+  /// Reads and searches, and changes nothing.
+  public static let viewer = Self(rawValue: 5)
+
+  /// Operates the platform (manages tenants); belongs to no tenant. Never assigned to a user.
+  public static let platformAdmin = Self(rawValue: 6)
+
   /// Every value this version of the protocol names, in declaration order.
   public static let knownValues: [Self] = [
     .unspecified,
     .member,
     .editor,
     .admin,
+    .owner,
+    .viewer,
+    .platformAdmin,
   ]
 
   /// The value's name in the `.proto` file, or its number when it has none.
@@ -47,6 +59,9 @@ public struct Kp_Auth_V1_Role: ProtoEnum, CustomStringConvertible {
     case 1: "ROLE_MEMBER"
     case 2: "ROLE_EDITOR"
     case 3: "ROLE_ADMIN"
+    case 4: "ROLE_OWNER"
+    case 5: "ROLE_VIEWER"
+    case 6: "ROLE_PLATFORM_ADMIN"
     default: String(rawValue)
     }
   }
@@ -355,13 +370,20 @@ public struct Kp_Auth_V1_UpdateUserRequest: ProtoGeneratedMessage {
   /// The `disabled` field (6).
   public var disabled: Bool = false
 
+  /// The fields to change, by name: display_name, role, groups, disabled, password. Empty
+  /// changes display_name, role, groups and disabled.
+  public var updateFields: [String] = []
+
+  /// A new password, when update_fields names "password".
+  public var password: String = ""
+
   /// The message's full protobuf name.
   public static let protoMessageName = "kp.auth.v1.UpdateUserRequest"
 
   /// Where each field lives in protobuf-c's struct for the message.
   public static let protoSchema = ProtoSchema.resolve(
     kp_proto_message_descriptor("kp.auth.v1.UpdateUserRequest"), name: protoMessageName,
-    fieldNumbers: [1, 2, 3, 4, 5, 6])
+    fieldNumbers: [1, 2, 3, 4, 5, 6, 7, 8])
 
   /// Creates a message with every field at its default.
   public init() {}
@@ -374,17 +396,21 @@ public struct Kp_Auth_V1_UpdateUserRequest: ProtoGeneratedMessage {
     self.role = try fields.value(at: 3)
     self.groups = try fields.list(at: 4)
     self.disabled = try fields.value(at: 5)
+    self.updateFields = try fields.list(at: 6)
+    self.password = try fields.value(at: 7)
   }
 
   /// The message as a field tree.
   public func protoFields() -> ProtoFields {
-    var fields = ProtoFields(count: 6)
+    var fields = ProtoFields(count: 8)
     fields.set(self.tenantId, at: 0)
     fields.set(self.userId, at: 1)
     fields.set(self.displayName, at: 2)
     fields.set(self.role, at: 3)
     fields.setList(self.groups, at: 4)
     fields.set(self.disabled, at: 5)
+    fields.setList(self.updateFields, at: 6)
+    fields.set(self.password, at: 7)
     return fields
   }
 }
@@ -522,7 +548,7 @@ public struct Kp_Auth_V1_TokenPair: ProtoGeneratedMessage {
 
 /// The `kp.auth.v1.LoginRequest` message.
 public struct Kp_Auth_V1_LoginRequest: ProtoGeneratedMessage {
-  /// The tenant's slug, as the user types it.
+  /// The tenant's slug, as the user types it; empty signs in the platform administrator.
   public var tenantSlug: String = ""
 
   /// The `email` field (2).
@@ -730,13 +756,19 @@ public struct Kp_Auth_V1_ApiKey: ProtoGeneratedMessage {
   /// The first characters of the secret, to tell keys apart.
   public var prefix: String = ""
 
+  /// When the key was last used, in microseconds since the Unix epoch; 0 means never.
+  public var lastUsedAtMicros: Int64 = 0
+
+  /// The user who created the key.
+  public var createdBy: String = ""
+
   /// The message's full protobuf name.
   public static let protoMessageName = "kp.auth.v1.ApiKey"
 
   /// Where each field lives in protobuf-c's struct for the message.
   public static let protoSchema = ProtoSchema.resolve(
     kp_proto_message_descriptor("kp.auth.v1.ApiKey"), name: protoMessageName,
-    fieldNumbers: [1, 2, 3, 4, 5, 6, 7, 8])
+    fieldNumbers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
 
   /// Creates a message with every field at its default.
   public init() {}
@@ -751,11 +783,13 @@ public struct Kp_Auth_V1_ApiKey: ProtoGeneratedMessage {
     self.expiresAtMicros = try fields.value(at: 5)
     self.revoked = try fields.value(at: 6)
     self.prefix = try fields.value(at: 7)
+    self.lastUsedAtMicros = try fields.value(at: 8)
+    self.createdBy = try fields.value(at: 9)
   }
 
   /// The message as a field tree.
   public func protoFields() -> ProtoFields {
-    var fields = ProtoFields(count: 8)
+    var fields = ProtoFields(count: 10)
     fields.set(self.id, at: 0)
     fields.set(self.tenantId, at: 1)
     fields.set(self.name, at: 2)
@@ -764,6 +798,8 @@ public struct Kp_Auth_V1_ApiKey: ProtoGeneratedMessage {
     fields.set(self.expiresAtMicros, at: 5)
     fields.set(self.revoked, at: 6)
     fields.set(self.prefix, at: 7)
+    fields.set(self.lastUsedAtMicros, at: 8)
+    fields.set(self.createdBy, at: 9)
     return fields
   }
 }
@@ -1176,6 +1212,454 @@ public struct Kp_Auth_V1_VerifyTokenResponse: ProtoGeneratedMessage {
   }
 }
 
+/// A named set of users; document access lists name groups.
+public struct Kp_Auth_V1_Group: ProtoGeneratedMessage {
+  /// The `id` field (1).
+  public var id: String = ""
+
+  /// The `tenant_id` field (2).
+  public var tenantId: String = ""
+
+  /// Unique within the tenant, compared without case.
+  public var name: String = ""
+
+  /// The `description` field (4).
+  public var description: String = ""
+
+  /// The ids of the group's members.
+  public var memberIds: [String] = []
+
+  /// The `created_at_micros` field (6).
+  public var createdAtMicros: Int64 = 0
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.Group"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.Group"), name: protoMessageName,
+    fieldNumbers: [1, 2, 3, 4, 5, 6])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.id = try fields.value(at: 0)
+    self.tenantId = try fields.value(at: 1)
+    self.name = try fields.value(at: 2)
+    self.description = try fields.value(at: 3)
+    self.memberIds = try fields.list(at: 4)
+    self.createdAtMicros = try fields.value(at: 5)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 6)
+    fields.set(self.id, at: 0)
+    fields.set(self.tenantId, at: 1)
+    fields.set(self.name, at: 2)
+    fields.set(self.description, at: 3)
+    fields.setList(self.memberIds, at: 4)
+    fields.set(self.createdAtMicros, at: 5)
+    return fields
+  }
+}
+
+/// The `kp.auth.v1.CreateGroupRequest` message.
+public struct Kp_Auth_V1_CreateGroupRequest: ProtoGeneratedMessage {
+  /// The `tenant_id` field (1).
+  public var tenantId: String = ""
+
+  /// The `name` field (2).
+  public var name: String = ""
+
+  /// The `description` field (3).
+  public var description: String = ""
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.CreateGroupRequest"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.CreateGroupRequest"), name: protoMessageName,
+    fieldNumbers: [1, 2, 3])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.tenantId = try fields.value(at: 0)
+    self.name = try fields.value(at: 1)
+    self.description = try fields.value(at: 2)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 3)
+    fields.set(self.tenantId, at: 0)
+    fields.set(self.name, at: 1)
+    fields.set(self.description, at: 2)
+    return fields
+  }
+}
+
+/// The `kp.auth.v1.CreateGroupResponse` message.
+public struct Kp_Auth_V1_CreateGroupResponse: ProtoGeneratedMessage {
+  /// The `group` field (1).
+  public var group: Kp_Auth_V1_Group?
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.CreateGroupResponse"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.CreateGroupResponse"), name: protoMessageName,
+    fieldNumbers: [1])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.group = try fields.optional(at: 0)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 1)
+    fields.setOptional(self.group, at: 0)
+    return fields
+  }
+}
+
+/// The `kp.auth.v1.ListGroupsRequest` message.
+public struct Kp_Auth_V1_ListGroupsRequest: ProtoGeneratedMessage {
+  /// The `tenant_id` field (1).
+  public var tenantId: String = ""
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.ListGroupsRequest"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.ListGroupsRequest"), name: protoMessageName,
+    fieldNumbers: [1])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.tenantId = try fields.value(at: 0)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 1)
+    fields.set(self.tenantId, at: 0)
+    return fields
+  }
+}
+
+/// The `kp.auth.v1.ListGroupsResponse` message.
+public struct Kp_Auth_V1_ListGroupsResponse: ProtoGeneratedMessage {
+  /// The `groups` field (1).
+  public var groups: [Kp_Auth_V1_Group] = []
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.ListGroupsResponse"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.ListGroupsResponse"), name: protoMessageName,
+    fieldNumbers: [1])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.groups = try fields.list(at: 0)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 1)
+    fields.setList(self.groups, at: 0)
+    return fields
+  }
+}
+
+/// The `kp.auth.v1.DeleteGroupRequest` message.
+public struct Kp_Auth_V1_DeleteGroupRequest: ProtoGeneratedMessage {
+  /// The `tenant_id` field (1).
+  public var tenantId: String = ""
+
+  /// The `group_id` field (2).
+  public var groupId: String = ""
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.DeleteGroupRequest"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.DeleteGroupRequest"), name: protoMessageName,
+    fieldNumbers: [1, 2])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.tenantId = try fields.value(at: 0)
+    self.groupId = try fields.value(at: 1)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 2)
+    fields.set(self.tenantId, at: 0)
+    fields.set(self.groupId, at: 1)
+    return fields
+  }
+}
+
+/// The `kp.auth.v1.DeleteGroupResponse` message.
+public struct Kp_Auth_V1_DeleteGroupResponse: ProtoGeneratedMessage {
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.DeleteGroupResponse"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.DeleteGroupResponse"), name: protoMessageName,
+    fieldNumbers: [])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    ProtoFields(count: 0)
+  }
+}
+
+/// The `kp.auth.v1.ChangeGroupMembersRequest` message.
+public struct Kp_Auth_V1_ChangeGroupMembersRequest: ProtoGeneratedMessage {
+  /// The `tenant_id` field (1).
+  public var tenantId: String = ""
+
+  /// The `group_id` field (2).
+  public var groupId: String = ""
+
+  /// Users to add; adding a member twice changes nothing.
+  public var addUserIds: [String] = []
+
+  /// Users to remove; removing a non-member changes nothing.
+  public var removeUserIds: [String] = []
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.ChangeGroupMembersRequest"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.ChangeGroupMembersRequest"), name: protoMessageName,
+    fieldNumbers: [1, 2, 3, 4])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.tenantId = try fields.value(at: 0)
+    self.groupId = try fields.value(at: 1)
+    self.addUserIds = try fields.list(at: 2)
+    self.removeUserIds = try fields.list(at: 3)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 4)
+    fields.set(self.tenantId, at: 0)
+    fields.set(self.groupId, at: 1)
+    fields.setList(self.addUserIds, at: 2)
+    fields.setList(self.removeUserIds, at: 3)
+    return fields
+  }
+}
+
+/// The `kp.auth.v1.ChangeGroupMembersResponse` message.
+public struct Kp_Auth_V1_ChangeGroupMembersResponse: ProtoGeneratedMessage {
+  /// The `group` field (1).
+  public var group: Kp_Auth_V1_Group?
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.ChangeGroupMembersResponse"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.ChangeGroupMembersResponse"), name: protoMessageName,
+    fieldNumbers: [1])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.group = try fields.optional(at: 0)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 1)
+    fields.setOptional(self.group, at: 0)
+    return fields
+  }
+}
+
+/// One entry of a tenant's audit log.
+public struct Kp_Auth_V1_AuditEvent: ProtoGeneratedMessage {
+  /// The `id` field (1).
+  public var id: Int64 = 0
+
+  /// When it happened, in microseconds since the Unix epoch.
+  public var atMicros: Int64 = 0
+
+  /// Who acted: a user id, an API key id, "platform-admin", or the email tried at a failed login.
+  public var actor: String = ""
+
+  /// What happened, such as "login", "user.create", "api_key.revoke".
+  public var action: String = ""
+
+  /// The object acted on, such as a user or key id.
+  public var target: String = ""
+
+  /// Where the request came from, as the gateway reported it.
+  public var source: String = ""
+
+  /// "success" or "failure".
+  public var outcome: String = ""
+
+  /// More about what changed, such as "role=admin".
+  public var detail: String = ""
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.AuditEvent"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.AuditEvent"), name: protoMessageName,
+    fieldNumbers: [1, 2, 3, 4, 5, 6, 7, 8])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.id = try fields.value(at: 0)
+    self.atMicros = try fields.value(at: 1)
+    self.actor = try fields.value(at: 2)
+    self.action = try fields.value(at: 3)
+    self.target = try fields.value(at: 4)
+    self.source = try fields.value(at: 5)
+    self.outcome = try fields.value(at: 6)
+    self.detail = try fields.value(at: 7)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 8)
+    fields.set(self.id, at: 0)
+    fields.set(self.atMicros, at: 1)
+    fields.set(self.actor, at: 2)
+    fields.set(self.action, at: 3)
+    fields.set(self.target, at: 4)
+    fields.set(self.source, at: 5)
+    fields.set(self.outcome, at: 6)
+    fields.set(self.detail, at: 7)
+    return fields
+  }
+}
+
+/// The `kp.auth.v1.ListAuditEventsRequest` message.
+public struct Kp_Auth_V1_ListAuditEventsRequest: ProtoGeneratedMessage {
+  /// The `tenant_id` field (1).
+  public var tenantId: String = ""
+
+  /// The `page_size` field (2).
+  public var pageSize: UInt32 = 0
+
+  /// The next_page_token of a previous response; empty starts at the newest event.
+  public var pageToken: String = ""
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.ListAuditEventsRequest"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.ListAuditEventsRequest"), name: protoMessageName,
+    fieldNumbers: [1, 2, 3])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.tenantId = try fields.value(at: 0)
+    self.pageSize = try fields.value(at: 1)
+    self.pageToken = try fields.value(at: 2)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 3)
+    fields.set(self.tenantId, at: 0)
+    fields.set(self.pageSize, at: 1)
+    fields.set(self.pageToken, at: 2)
+    return fields
+  }
+}
+
+/// The `kp.auth.v1.ListAuditEventsResponse` message.
+public struct Kp_Auth_V1_ListAuditEventsResponse: ProtoGeneratedMessage {
+  /// Newest first.
+  public var events: [Kp_Auth_V1_AuditEvent] = []
+
+  /// The `next_page_token` field (2).
+  public var nextPageToken: String = ""
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.auth.v1.ListAuditEventsResponse"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.auth.v1.ListAuditEventsResponse"), name: protoMessageName,
+    fieldNumbers: [1, 2])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.events = try fields.list(at: 0)
+    self.nextPageToken = try fields.value(at: 1)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 2)
+    fields.setList(self.events, at: 0)
+    fields.set(self.nextPageToken, at: 1)
+    return fields
+  }
+}
+
 /// Users, sign-in and keys.
 public enum Kp_Auth_V1_Auth {
   /// The service's full protobuf name.
@@ -1256,6 +1740,36 @@ public enum Kp_Auth_V1_Auth {
   /// Checks a token and says whom it speaks for.
   public static let verifyToken = ProtoMethod<Kp_Auth_V1_VerifyTokenRequest, Kp_Auth_V1_VerifyTokenResponse>(
     path: "/kp.auth.v1.Auth/VerifyToken",
+    clientStreaming: false, serverStreaming: false,
+    idempotent: true)
+
+  /// The `CreateGroup` method.
+  public static let createGroup = ProtoMethod<Kp_Auth_V1_CreateGroupRequest, Kp_Auth_V1_CreateGroupResponse>(
+    path: "/kp.auth.v1.Auth/CreateGroup",
+    clientStreaming: false, serverStreaming: false,
+    idempotent: false)
+
+  /// The `ListGroups` method.
+  public static let listGroups = ProtoMethod<Kp_Auth_V1_ListGroupsRequest, Kp_Auth_V1_ListGroupsResponse>(
+    path: "/kp.auth.v1.Auth/ListGroups",
+    clientStreaming: false, serverStreaming: false,
+    idempotent: true)
+
+  /// The `DeleteGroup` method.
+  public static let deleteGroup = ProtoMethod<Kp_Auth_V1_DeleteGroupRequest, Kp_Auth_V1_DeleteGroupResponse>(
+    path: "/kp.auth.v1.Auth/DeleteGroup",
+    clientStreaming: false, serverStreaming: false,
+    idempotent: true)
+
+  /// The `ChangeGroupMembers` method.
+  public static let changeGroupMembers = ProtoMethod<Kp_Auth_V1_ChangeGroupMembersRequest, Kp_Auth_V1_ChangeGroupMembersResponse>(
+    path: "/kp.auth.v1.Auth/ChangeGroupMembers",
+    clientStreaming: false, serverStreaming: false,
+    idempotent: true)
+
+  /// The tenant's audit log, newest first; tenant admins only.
+  public static let listAuditEvents = ProtoMethod<Kp_Auth_V1_ListAuditEventsRequest, Kp_Auth_V1_ListAuditEventsResponse>(
+    path: "/kp.auth.v1.Auth/ListAuditEvents",
     clientStreaming: false, serverStreaming: false,
     idempotent: true)
 }

@@ -208,13 +208,16 @@ public struct Kp_Tenants_V1_Tenant: ProtoGeneratedMessage {
   /// Quotas that override the plan's for this tenant; unset uses the plan's.
   public var quotaOverrides: Kp_Tenants_V1_Quotas?
 
+  /// Why the tenant is suspended; empty unless it is.
+  public var suspendedReason: String = ""
+
   /// The message's full protobuf name.
   public static let protoMessageName = "kp.tenants.v1.Tenant"
 
   /// Where each field lives in protobuf-c's struct for the message.
   public static let protoSchema = ProtoSchema.resolve(
     kp_proto_message_descriptor("kp.tenants.v1.Tenant"), name: protoMessageName,
-    fieldNumbers: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+    fieldNumbers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
 
   /// Creates a message with every field at its default.
   public init() {}
@@ -230,11 +233,12 @@ public struct Kp_Tenants_V1_Tenant: ProtoGeneratedMessage {
     self.schemaVersion = try fields.value(at: 6)
     self.createdAtMicros = try fields.value(at: 7)
     self.quotaOverrides = try fields.optional(at: 8)
+    self.suspendedReason = try fields.value(at: 9)
   }
 
   /// The message as a field tree.
   public func protoFields() -> ProtoFields {
-    var fields = ProtoFields(count: 9)
+    var fields = ProtoFields(count: 10)
     fields.set(self.id, at: 0)
     fields.set(self.slug, at: 1)
     fields.set(self.displayName, at: 2)
@@ -244,6 +248,41 @@ public struct Kp_Tenants_V1_Tenant: ProtoGeneratedMessage {
     fields.set(self.schemaVersion, at: 6)
     fields.set(self.createdAtMicros, at: 7)
     fields.setOptional(self.quotaOverrides, at: 8)
+    fields.set(self.suspendedReason, at: 9)
+    return fields
+  }
+}
+
+/// What a tenant has stored, counted against its quotas.
+public struct Kp_Tenants_V1_Usage: ProtoGeneratedMessage {
+  /// The `documents` field (1).
+  public var documents: UInt64 = 0
+
+  /// The `stored_bytes` field (2).
+  public var storedBytes: UInt64 = 0
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.tenants.v1.Usage"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.tenants.v1.Usage"), name: protoMessageName,
+    fieldNumbers: [1, 2])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.documents = try fields.value(at: 0)
+    self.storedBytes = try fields.value(at: 1)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 2)
+    fields.set(self.documents, at: 0)
+    fields.set(self.storedBytes, at: 1)
     return fields
   }
 }
@@ -328,6 +367,9 @@ public struct Kp_Tenants_V1_CreateTenantResponse: ProtoGeneratedMessage {
 
 /// The `kp.tenants.v1.GetTenantRequest` message.
 public struct Kp_Tenants_V1_GetTenantRequest: ProtoGeneratedMessage {
+  /// Also read the tenant's usage from its own schema (slower than the cached record alone).
+  public var includeUsage: Bool = false
+
   /// The `key` oneof: at most one of its fields is set.
   public var key: OneOf_Key?
 
@@ -345,13 +387,14 @@ public struct Kp_Tenants_V1_GetTenantRequest: ProtoGeneratedMessage {
   /// Where each field lives in protobuf-c's struct for the message.
   public static let protoSchema = ProtoSchema.resolve(
     kp_proto_message_descriptor("kp.tenants.v1.GetTenantRequest"), name: protoMessageName,
-    fieldNumbers: [1, 2])
+    fieldNumbers: [1, 2, 3])
 
   /// Creates a message with every field at its default.
   public init() {}
 
   /// Creates the message from a decoded field tree.
   public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.includeUsage = try fields.value(at: 2)
     if let value = fields[0] {
       self.key = .id(try String(protoValue: value))
     } else if let value = fields[1] {
@@ -361,7 +404,8 @@ public struct Kp_Tenants_V1_GetTenantRequest: ProtoGeneratedMessage {
 
   /// The message as a field tree.
   public func protoFields() -> ProtoFields {
-    var fields = ProtoFields(count: 2)
+    var fields = ProtoFields(count: 3)
+    fields.set(self.includeUsage, at: 2)
     switch self.key {
     case .id(let value)?: fields.setPresent(value, at: 0)
     case .slug(let value)?: fields.setPresent(value, at: 1)
@@ -379,13 +423,16 @@ public struct Kp_Tenants_V1_GetTenantResponse: ProtoGeneratedMessage {
   /// The quotas in effect: the plan's, with the tenant's overrides applied.
   public var effectiveQuotas: Kp_Tenants_V1_Quotas?
 
+  /// Set when the request asked for it.
+  public var usage: Kp_Tenants_V1_Usage?
+
   /// The message's full protobuf name.
   public static let protoMessageName = "kp.tenants.v1.GetTenantResponse"
 
   /// Where each field lives in protobuf-c's struct for the message.
   public static let protoSchema = ProtoSchema.resolve(
     kp_proto_message_descriptor("kp.tenants.v1.GetTenantResponse"), name: protoMessageName,
-    fieldNumbers: [1, 2])
+    fieldNumbers: [1, 2, 3])
 
   /// Creates a message with every field at its default.
   public init() {}
@@ -394,13 +441,15 @@ public struct Kp_Tenants_V1_GetTenantResponse: ProtoGeneratedMessage {
   public init(protoFields fields: ProtoFields) throws(ProtoError) {
     self.tenant = try fields.optional(at: 0)
     self.effectiveQuotas = try fields.optional(at: 1)
+    self.usage = try fields.optional(at: 2)
   }
 
   /// The message as a field tree.
   public func protoFields() -> ProtoFields {
-    var fields = ProtoFields(count: 2)
+    var fields = ProtoFields(count: 3)
     fields.setOptional(self.tenant, at: 0)
     fields.setOptional(self.effectiveQuotas, at: 1)
+    fields.setOptional(self.usage, at: 2)
     return fields
   }
 }

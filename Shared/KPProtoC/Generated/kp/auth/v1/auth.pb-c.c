@@ -1406,6 +1406,546 @@ void   kp__auth__v1__verify_token_response__free_unpacked
   assert(message->base.descriptor == &kp__auth__v1__verify_token_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   kp__auth__v1__group__init
+                     (Kp__Auth__V1__Group         *message)
+{
+  static const Kp__Auth__V1__Group init_value = KP__AUTH__V1__GROUP__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__group__get_packed_size
+                     (const Kp__Auth__V1__Group *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__group__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__group__pack
+                     (const Kp__Auth__V1__Group *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__group__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__group__pack_to_buffer
+                     (const Kp__Auth__V1__Group *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__group__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__Group *
+       kp__auth__v1__group__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__Group *)
+     protobuf_c_message_unpack (&kp__auth__v1__group__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__group__free_unpacked
+                     (Kp__Auth__V1__Group *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__group__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__auth__v1__create_group_request__init
+                     (Kp__Auth__V1__CreateGroupRequest         *message)
+{
+  static const Kp__Auth__V1__CreateGroupRequest init_value = KP__AUTH__V1__CREATE_GROUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__create_group_request__get_packed_size
+                     (const Kp__Auth__V1__CreateGroupRequest *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__create_group_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__create_group_request__pack
+                     (const Kp__Auth__V1__CreateGroupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__create_group_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__create_group_request__pack_to_buffer
+                     (const Kp__Auth__V1__CreateGroupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__create_group_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__CreateGroupRequest *
+       kp__auth__v1__create_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__CreateGroupRequest *)
+     protobuf_c_message_unpack (&kp__auth__v1__create_group_request__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__create_group_request__free_unpacked
+                     (Kp__Auth__V1__CreateGroupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__create_group_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__auth__v1__create_group_response__init
+                     (Kp__Auth__V1__CreateGroupResponse         *message)
+{
+  static const Kp__Auth__V1__CreateGroupResponse init_value = KP__AUTH__V1__CREATE_GROUP_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__create_group_response__get_packed_size
+                     (const Kp__Auth__V1__CreateGroupResponse *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__create_group_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__create_group_response__pack
+                     (const Kp__Auth__V1__CreateGroupResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__create_group_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__create_group_response__pack_to_buffer
+                     (const Kp__Auth__V1__CreateGroupResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__create_group_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__CreateGroupResponse *
+       kp__auth__v1__create_group_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__CreateGroupResponse *)
+     protobuf_c_message_unpack (&kp__auth__v1__create_group_response__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__create_group_response__free_unpacked
+                     (Kp__Auth__V1__CreateGroupResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__create_group_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__auth__v1__list_groups_request__init
+                     (Kp__Auth__V1__ListGroupsRequest         *message)
+{
+  static const Kp__Auth__V1__ListGroupsRequest init_value = KP__AUTH__V1__LIST_GROUPS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__list_groups_request__get_packed_size
+                     (const Kp__Auth__V1__ListGroupsRequest *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_groups_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__list_groups_request__pack
+                     (const Kp__Auth__V1__ListGroupsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_groups_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__list_groups_request__pack_to_buffer
+                     (const Kp__Auth__V1__ListGroupsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_groups_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__ListGroupsRequest *
+       kp__auth__v1__list_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__ListGroupsRequest *)
+     protobuf_c_message_unpack (&kp__auth__v1__list_groups_request__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__list_groups_request__free_unpacked
+                     (Kp__Auth__V1__ListGroupsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__list_groups_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__auth__v1__list_groups_response__init
+                     (Kp__Auth__V1__ListGroupsResponse         *message)
+{
+  static const Kp__Auth__V1__ListGroupsResponse init_value = KP__AUTH__V1__LIST_GROUPS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__list_groups_response__get_packed_size
+                     (const Kp__Auth__V1__ListGroupsResponse *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_groups_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__list_groups_response__pack
+                     (const Kp__Auth__V1__ListGroupsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_groups_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__list_groups_response__pack_to_buffer
+                     (const Kp__Auth__V1__ListGroupsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_groups_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__ListGroupsResponse *
+       kp__auth__v1__list_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__ListGroupsResponse *)
+     protobuf_c_message_unpack (&kp__auth__v1__list_groups_response__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__list_groups_response__free_unpacked
+                     (Kp__Auth__V1__ListGroupsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__list_groups_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__auth__v1__delete_group_request__init
+                     (Kp__Auth__V1__DeleteGroupRequest         *message)
+{
+  static const Kp__Auth__V1__DeleteGroupRequest init_value = KP__AUTH__V1__DELETE_GROUP_REQUEST__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__delete_group_request__get_packed_size
+                     (const Kp__Auth__V1__DeleteGroupRequest *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__delete_group_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__delete_group_request__pack
+                     (const Kp__Auth__V1__DeleteGroupRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__delete_group_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__delete_group_request__pack_to_buffer
+                     (const Kp__Auth__V1__DeleteGroupRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__delete_group_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__DeleteGroupRequest *
+       kp__auth__v1__delete_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__DeleteGroupRequest *)
+     protobuf_c_message_unpack (&kp__auth__v1__delete_group_request__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__delete_group_request__free_unpacked
+                     (Kp__Auth__V1__DeleteGroupRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__delete_group_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__auth__v1__delete_group_response__init
+                     (Kp__Auth__V1__DeleteGroupResponse         *message)
+{
+  static const Kp__Auth__V1__DeleteGroupResponse init_value = KP__AUTH__V1__DELETE_GROUP_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__delete_group_response__get_packed_size
+                     (const Kp__Auth__V1__DeleteGroupResponse *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__delete_group_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__delete_group_response__pack
+                     (const Kp__Auth__V1__DeleteGroupResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__delete_group_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__delete_group_response__pack_to_buffer
+                     (const Kp__Auth__V1__DeleteGroupResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__delete_group_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__DeleteGroupResponse *
+       kp__auth__v1__delete_group_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__DeleteGroupResponse *)
+     protobuf_c_message_unpack (&kp__auth__v1__delete_group_response__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__delete_group_response__free_unpacked
+                     (Kp__Auth__V1__DeleteGroupResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__delete_group_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__auth__v1__change_group_members_request__init
+                     (Kp__Auth__V1__ChangeGroupMembersRequest         *message)
+{
+  static const Kp__Auth__V1__ChangeGroupMembersRequest init_value = KP__AUTH__V1__CHANGE_GROUP_MEMBERS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__change_group_members_request__get_packed_size
+                     (const Kp__Auth__V1__ChangeGroupMembersRequest *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__change_group_members_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__change_group_members_request__pack
+                     (const Kp__Auth__V1__ChangeGroupMembersRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__change_group_members_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__change_group_members_request__pack_to_buffer
+                     (const Kp__Auth__V1__ChangeGroupMembersRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__change_group_members_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__ChangeGroupMembersRequest *
+       kp__auth__v1__change_group_members_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__ChangeGroupMembersRequest *)
+     protobuf_c_message_unpack (&kp__auth__v1__change_group_members_request__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__change_group_members_request__free_unpacked
+                     (Kp__Auth__V1__ChangeGroupMembersRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__change_group_members_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__auth__v1__change_group_members_response__init
+                     (Kp__Auth__V1__ChangeGroupMembersResponse         *message)
+{
+  static const Kp__Auth__V1__ChangeGroupMembersResponse init_value = KP__AUTH__V1__CHANGE_GROUP_MEMBERS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__change_group_members_response__get_packed_size
+                     (const Kp__Auth__V1__ChangeGroupMembersResponse *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__change_group_members_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__change_group_members_response__pack
+                     (const Kp__Auth__V1__ChangeGroupMembersResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__change_group_members_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__change_group_members_response__pack_to_buffer
+                     (const Kp__Auth__V1__ChangeGroupMembersResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__change_group_members_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__ChangeGroupMembersResponse *
+       kp__auth__v1__change_group_members_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__ChangeGroupMembersResponse *)
+     protobuf_c_message_unpack (&kp__auth__v1__change_group_members_response__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__change_group_members_response__free_unpacked
+                     (Kp__Auth__V1__ChangeGroupMembersResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__change_group_members_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__auth__v1__audit_event__init
+                     (Kp__Auth__V1__AuditEvent         *message)
+{
+  static const Kp__Auth__V1__AuditEvent init_value = KP__AUTH__V1__AUDIT_EVENT__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__audit_event__get_packed_size
+                     (const Kp__Auth__V1__AuditEvent *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__audit_event__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__audit_event__pack
+                     (const Kp__Auth__V1__AuditEvent *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__audit_event__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__audit_event__pack_to_buffer
+                     (const Kp__Auth__V1__AuditEvent *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__audit_event__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__AuditEvent *
+       kp__auth__v1__audit_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__AuditEvent *)
+     protobuf_c_message_unpack (&kp__auth__v1__audit_event__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__audit_event__free_unpacked
+                     (Kp__Auth__V1__AuditEvent *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__audit_event__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__auth__v1__list_audit_events_request__init
+                     (Kp__Auth__V1__ListAuditEventsRequest         *message)
+{
+  static const Kp__Auth__V1__ListAuditEventsRequest init_value = KP__AUTH__V1__LIST_AUDIT_EVENTS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__list_audit_events_request__get_packed_size
+                     (const Kp__Auth__V1__ListAuditEventsRequest *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_audit_events_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__list_audit_events_request__pack
+                     (const Kp__Auth__V1__ListAuditEventsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_audit_events_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__list_audit_events_request__pack_to_buffer
+                     (const Kp__Auth__V1__ListAuditEventsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_audit_events_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__ListAuditEventsRequest *
+       kp__auth__v1__list_audit_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__ListAuditEventsRequest *)
+     protobuf_c_message_unpack (&kp__auth__v1__list_audit_events_request__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__list_audit_events_request__free_unpacked
+                     (Kp__Auth__V1__ListAuditEventsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__list_audit_events_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__auth__v1__list_audit_events_response__init
+                     (Kp__Auth__V1__ListAuditEventsResponse         *message)
+{
+  static const Kp__Auth__V1__ListAuditEventsResponse init_value = KP__AUTH__V1__LIST_AUDIT_EVENTS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t kp__auth__v1__list_audit_events_response__get_packed_size
+                     (const Kp__Auth__V1__ListAuditEventsResponse *message)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_audit_events_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__auth__v1__list_audit_events_response__pack
+                     (const Kp__Auth__V1__ListAuditEventsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_audit_events_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__auth__v1__list_audit_events_response__pack_to_buffer
+                     (const Kp__Auth__V1__ListAuditEventsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__auth__v1__list_audit_events_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Auth__V1__ListAuditEventsResponse *
+       kp__auth__v1__list_audit_events_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Auth__V1__ListAuditEventsResponse *)
+     protobuf_c_message_unpack (&kp__auth__v1__list_audit_events_response__descriptor,
+                                allocator, len, data);
+}
+void   kp__auth__v1__list_audit_events_response__free_unpacked
+                     (Kp__Auth__V1__ListAuditEventsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__auth__v1__list_audit_events_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor kp__auth__v1__user__field_descriptors[8] =
 {
   {
@@ -1880,7 +2420,7 @@ const ProtobufCMessageDescriptor kp__auth__v1__list_users_response__descriptor =
   (ProtobufCMessageInit) kp__auth__v1__list_users_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor kp__auth__v1__update_user_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor kp__auth__v1__update_user_request__field_descriptors[8] =
 {
   {
     "tenant_id",
@@ -1954,19 +2494,45 @@ static const ProtobufCFieldDescriptor kp__auth__v1__update_user_request__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "update_fields",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Kp__Auth__V1__UpdateUserRequest, n_update_fields),
+    offsetof(Kp__Auth__V1__UpdateUserRequest, update_fields),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "password",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__UpdateUserRequest, password),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned kp__auth__v1__update_user_request__field_indices_by_name[] = {
   5,   /* field[5] = disabled */
   2,   /* field[2] = display_name */
   4,   /* field[4] = groups */
+  7,   /* field[7] = password */
   3,   /* field[3] = role */
   0,   /* field[0] = tenant_id */
+  6,   /* field[6] = update_fields */
   1,   /* field[1] = user_id */
 };
 static const ProtobufCIntRange kp__auth__v1__update_user_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor kp__auth__v1__update_user_request__descriptor =
 {
@@ -1976,7 +2542,7 @@ const ProtobufCMessageDescriptor kp__auth__v1__update_user_request__descriptor =
   "Kp__Auth__V1__UpdateUserRequest",
   "kp.auth.v1",
   sizeof(Kp__Auth__V1__UpdateUserRequest),
-  6,
+  8,
   kp__auth__v1__update_user_request__field_descriptors,
   kp__auth__v1__update_user_request__field_indices_by_name,
   1,  kp__auth__v1__update_user_request__number_ranges,
@@ -2414,7 +2980,7 @@ const ProtobufCMessageDescriptor kp__auth__v1__logout_response__descriptor =
   (ProtobufCMessageInit) kp__auth__v1__logout_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor kp__auth__v1__api_key__field_descriptors[8] =
+static const ProtobufCFieldDescriptor kp__auth__v1__api_key__field_descriptors[10] =
 {
   {
     "id",
@@ -2512,11 +3078,37 @@ static const ProtobufCFieldDescriptor kp__auth__v1__api_key__field_descriptors[8
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "last_used_at_micros",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__ApiKey, last_used_at_micros),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_by",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__ApiKey, created_by),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned kp__auth__v1__api_key__field_indices_by_name[] = {
   4,   /* field[4] = created_at_micros */
+  9,   /* field[9] = created_by */
   5,   /* field[5] = expires_at_micros */
   0,   /* field[0] = id */
+  8,   /* field[8] = last_used_at_micros */
   2,   /* field[2] = name */
   7,   /* field[7] = prefix */
   6,   /* field[6] = revoked */
@@ -2526,7 +3118,7 @@ static const unsigned kp__auth__v1__api_key__field_indices_by_name[] = {
 static const ProtobufCIntRange kp__auth__v1__api_key__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 8 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor kp__auth__v1__api_key__descriptor =
 {
@@ -2536,7 +3128,7 @@ const ProtobufCMessageDescriptor kp__auth__v1__api_key__descriptor =
   "Kp__Auth__V1__ApiKey",
   "kp.auth.v1",
   sizeof(Kp__Auth__V1__ApiKey),
-  8,
+  10,
   kp__auth__v1__api_key__field_descriptors,
   kp__auth__v1__api_key__field_indices_by_name,
   1,  kp__auth__v1__api_key__number_ranges,
@@ -3141,22 +3733,737 @@ const ProtobufCMessageDescriptor kp__auth__v1__verify_token_response__descriptor
   (ProtobufCMessageInit) kp__auth__v1__verify_token_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCEnumValue kp__auth__v1__role__enum_values_by_number[4] =
+static const ProtobufCFieldDescriptor kp__auth__v1__group__field_descriptors[6] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__Group, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tenant_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__Group, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__Group, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__Group, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "member_ids",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Kp__Auth__V1__Group, n_member_ids),
+    offsetof(Kp__Auth__V1__Group, member_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "created_at_micros",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__Group, created_at_micros),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__auth__v1__group__field_indices_by_name[] = {
+  5,   /* field[5] = created_at_micros */
+  3,   /* field[3] = description */
+  0,   /* field[0] = id */
+  4,   /* field[4] = member_ids */
+  2,   /* field[2] = name */
+  1,   /* field[1] = tenant_id */
+};
+static const ProtobufCIntRange kp__auth__v1__group__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor kp__auth__v1__group__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.Group",
+  "Group",
+  "Kp__Auth__V1__Group",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__Group),
+  6,
+  kp__auth__v1__group__field_descriptors,
+  kp__auth__v1__group__field_indices_by_name,
+  1,  kp__auth__v1__group__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__group__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__auth__v1__create_group_request__field_descriptors[3] =
+{
+  {
+    "tenant_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__CreateGroupRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "name",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__CreateGroupRequest, name),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "description",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__CreateGroupRequest, description),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__auth__v1__create_group_request__field_indices_by_name[] = {
+  2,   /* field[2] = description */
+  1,   /* field[1] = name */
+  0,   /* field[0] = tenant_id */
+};
+static const ProtobufCIntRange kp__auth__v1__create_group_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor kp__auth__v1__create_group_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.CreateGroupRequest",
+  "CreateGroupRequest",
+  "Kp__Auth__V1__CreateGroupRequest",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__CreateGroupRequest),
+  3,
+  kp__auth__v1__create_group_request__field_descriptors,
+  kp__auth__v1__create_group_request__field_indices_by_name,
+  1,  kp__auth__v1__create_group_request__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__create_group_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__auth__v1__create_group_response__field_descriptors[1] =
+{
+  {
+    "group",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__CreateGroupResponse, group),
+    &kp__auth__v1__group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__auth__v1__create_group_response__field_indices_by_name[] = {
+  0,   /* field[0] = group */
+};
+static const ProtobufCIntRange kp__auth__v1__create_group_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor kp__auth__v1__create_group_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.CreateGroupResponse",
+  "CreateGroupResponse",
+  "Kp__Auth__V1__CreateGroupResponse",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__CreateGroupResponse),
+  1,
+  kp__auth__v1__create_group_response__field_descriptors,
+  kp__auth__v1__create_group_response__field_indices_by_name,
+  1,  kp__auth__v1__create_group_response__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__create_group_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__auth__v1__list_groups_request__field_descriptors[1] =
+{
+  {
+    "tenant_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__ListGroupsRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__auth__v1__list_groups_request__field_indices_by_name[] = {
+  0,   /* field[0] = tenant_id */
+};
+static const ProtobufCIntRange kp__auth__v1__list_groups_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor kp__auth__v1__list_groups_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.ListGroupsRequest",
+  "ListGroupsRequest",
+  "Kp__Auth__V1__ListGroupsRequest",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__ListGroupsRequest),
+  1,
+  kp__auth__v1__list_groups_request__field_descriptors,
+  kp__auth__v1__list_groups_request__field_indices_by_name,
+  1,  kp__auth__v1__list_groups_request__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__list_groups_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__auth__v1__list_groups_response__field_descriptors[1] =
+{
+  {
+    "groups",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Kp__Auth__V1__ListGroupsResponse, n_groups),
+    offsetof(Kp__Auth__V1__ListGroupsResponse, groups),
+    &kp__auth__v1__group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__auth__v1__list_groups_response__field_indices_by_name[] = {
+  0,   /* field[0] = groups */
+};
+static const ProtobufCIntRange kp__auth__v1__list_groups_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor kp__auth__v1__list_groups_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.ListGroupsResponse",
+  "ListGroupsResponse",
+  "Kp__Auth__V1__ListGroupsResponse",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__ListGroupsResponse),
+  1,
+  kp__auth__v1__list_groups_response__field_descriptors,
+  kp__auth__v1__list_groups_response__field_indices_by_name,
+  1,  kp__auth__v1__list_groups_response__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__list_groups_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__auth__v1__delete_group_request__field_descriptors[2] =
+{
+  {
+    "tenant_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__DeleteGroupRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__DeleteGroupRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__auth__v1__delete_group_request__field_indices_by_name[] = {
+  1,   /* field[1] = group_id */
+  0,   /* field[0] = tenant_id */
+};
+static const ProtobufCIntRange kp__auth__v1__delete_group_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor kp__auth__v1__delete_group_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.DeleteGroupRequest",
+  "DeleteGroupRequest",
+  "Kp__Auth__V1__DeleteGroupRequest",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__DeleteGroupRequest),
+  2,
+  kp__auth__v1__delete_group_request__field_descriptors,
+  kp__auth__v1__delete_group_request__field_indices_by_name,
+  1,  kp__auth__v1__delete_group_request__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__delete_group_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+#define kp__auth__v1__delete_group_response__field_descriptors NULL
+#define kp__auth__v1__delete_group_response__field_indices_by_name NULL
+#define kp__auth__v1__delete_group_response__number_ranges NULL
+const ProtobufCMessageDescriptor kp__auth__v1__delete_group_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.DeleteGroupResponse",
+  "DeleteGroupResponse",
+  "Kp__Auth__V1__DeleteGroupResponse",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__DeleteGroupResponse),
+  0,
+  kp__auth__v1__delete_group_response__field_descriptors,
+  kp__auth__v1__delete_group_response__field_indices_by_name,
+  0,  kp__auth__v1__delete_group_response__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__delete_group_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__auth__v1__change_group_members_request__field_descriptors[4] =
+{
+  {
+    "tenant_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__ChangeGroupMembersRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "group_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__ChangeGroupMembersRequest, group_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "add_user_ids",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Kp__Auth__V1__ChangeGroupMembersRequest, n_add_user_ids),
+    offsetof(Kp__Auth__V1__ChangeGroupMembersRequest, add_user_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "remove_user_ids",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Kp__Auth__V1__ChangeGroupMembersRequest, n_remove_user_ids),
+    offsetof(Kp__Auth__V1__ChangeGroupMembersRequest, remove_user_ids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__auth__v1__change_group_members_request__field_indices_by_name[] = {
+  2,   /* field[2] = add_user_ids */
+  1,   /* field[1] = group_id */
+  3,   /* field[3] = remove_user_ids */
+  0,   /* field[0] = tenant_id */
+};
+static const ProtobufCIntRange kp__auth__v1__change_group_members_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor kp__auth__v1__change_group_members_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.ChangeGroupMembersRequest",
+  "ChangeGroupMembersRequest",
+  "Kp__Auth__V1__ChangeGroupMembersRequest",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__ChangeGroupMembersRequest),
+  4,
+  kp__auth__v1__change_group_members_request__field_descriptors,
+  kp__auth__v1__change_group_members_request__field_indices_by_name,
+  1,  kp__auth__v1__change_group_members_request__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__change_group_members_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__auth__v1__change_group_members_response__field_descriptors[1] =
+{
+  {
+    "group",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__ChangeGroupMembersResponse, group),
+    &kp__auth__v1__group__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__auth__v1__change_group_members_response__field_indices_by_name[] = {
+  0,   /* field[0] = group */
+};
+static const ProtobufCIntRange kp__auth__v1__change_group_members_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor kp__auth__v1__change_group_members_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.ChangeGroupMembersResponse",
+  "ChangeGroupMembersResponse",
+  "Kp__Auth__V1__ChangeGroupMembersResponse",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__ChangeGroupMembersResponse),
+  1,
+  kp__auth__v1__change_group_members_response__field_descriptors,
+  kp__auth__v1__change_group_members_response__field_indices_by_name,
+  1,  kp__auth__v1__change_group_members_response__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__change_group_members_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__auth__v1__audit_event__field_descriptors[8] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__AuditEvent, id),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "at_micros",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__AuditEvent, at_micros),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actor",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__AuditEvent, actor),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "action",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__AuditEvent, action),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "target",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__AuditEvent, target),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "source",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__AuditEvent, source),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "outcome",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__AuditEvent, outcome),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "detail",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__AuditEvent, detail),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__auth__v1__audit_event__field_indices_by_name[] = {
+  3,   /* field[3] = action */
+  2,   /* field[2] = actor */
+  1,   /* field[1] = at_micros */
+  7,   /* field[7] = detail */
+  0,   /* field[0] = id */
+  6,   /* field[6] = outcome */
+  5,   /* field[5] = source */
+  4,   /* field[4] = target */
+};
+static const ProtobufCIntRange kp__auth__v1__audit_event__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 8 }
+};
+const ProtobufCMessageDescriptor kp__auth__v1__audit_event__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.AuditEvent",
+  "AuditEvent",
+  "Kp__Auth__V1__AuditEvent",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__AuditEvent),
+  8,
+  kp__auth__v1__audit_event__field_descriptors,
+  kp__auth__v1__audit_event__field_indices_by_name,
+  1,  kp__auth__v1__audit_event__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__audit_event__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__auth__v1__list_audit_events_request__field_descriptors[3] =
+{
+  {
+    "tenant_id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__ListAuditEventsRequest, tenant_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_size",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__ListAuditEventsRequest, page_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "page_token",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__ListAuditEventsRequest, page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__auth__v1__list_audit_events_request__field_indices_by_name[] = {
+  1,   /* field[1] = page_size */
+  2,   /* field[2] = page_token */
+  0,   /* field[0] = tenant_id */
+};
+static const ProtobufCIntRange kp__auth__v1__list_audit_events_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor kp__auth__v1__list_audit_events_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.ListAuditEventsRequest",
+  "ListAuditEventsRequest",
+  "Kp__Auth__V1__ListAuditEventsRequest",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__ListAuditEventsRequest),
+  3,
+  kp__auth__v1__list_audit_events_request__field_descriptors,
+  kp__auth__v1__list_audit_events_request__field_indices_by_name,
+  1,  kp__auth__v1__list_audit_events_request__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__list_audit_events_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__auth__v1__list_audit_events_response__field_descriptors[2] =
+{
+  {
+    "events",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Kp__Auth__V1__ListAuditEventsResponse, n_events),
+    offsetof(Kp__Auth__V1__ListAuditEventsResponse, events),
+    &kp__auth__v1__audit_event__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "next_page_token",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Auth__V1__ListAuditEventsResponse, next_page_token),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__auth__v1__list_audit_events_response__field_indices_by_name[] = {
+  0,   /* field[0] = events */
+  1,   /* field[1] = next_page_token */
+};
+static const ProtobufCIntRange kp__auth__v1__list_audit_events_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor kp__auth__v1__list_audit_events_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.auth.v1.ListAuditEventsResponse",
+  "ListAuditEventsResponse",
+  "Kp__Auth__V1__ListAuditEventsResponse",
+  "kp.auth.v1",
+  sizeof(Kp__Auth__V1__ListAuditEventsResponse),
+  2,
+  kp__auth__v1__list_audit_events_response__field_descriptors,
+  kp__auth__v1__list_audit_events_response__field_indices_by_name,
+  1,  kp__auth__v1__list_audit_events_response__number_ranges,
+  (ProtobufCMessageInit) kp__auth__v1__list_audit_events_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue kp__auth__v1__role__enum_values_by_number[7] =
 {
   { "ROLE_UNSPECIFIED", "KP__AUTH__V1__ROLE__ROLE_UNSPECIFIED", 0 },
   { "ROLE_MEMBER", "KP__AUTH__V1__ROLE__ROLE_MEMBER", 1 },
   { "ROLE_EDITOR", "KP__AUTH__V1__ROLE__ROLE_EDITOR", 2 },
   { "ROLE_ADMIN", "KP__AUTH__V1__ROLE__ROLE_ADMIN", 3 },
+  { "ROLE_OWNER", "KP__AUTH__V1__ROLE__ROLE_OWNER", 4 },
+  { "ROLE_VIEWER", "KP__AUTH__V1__ROLE__ROLE_VIEWER", 5 },
+  { "ROLE_PLATFORM_ADMIN", "KP__AUTH__V1__ROLE__ROLE_PLATFORM_ADMIN", 6 },
 };
 static const ProtobufCIntRange kp__auth__v1__role__value_ranges[] = {
-{0, 0},{0, 4}
+{0, 0},{0, 7}
 };
-static const ProtobufCEnumValueIndex kp__auth__v1__role__enum_values_by_name[4] =
+static const ProtobufCEnumValueIndex kp__auth__v1__role__enum_values_by_name[7] =
 {
   { "ROLE_ADMIN", 3 },
   { "ROLE_EDITOR", 2 },
   { "ROLE_MEMBER", 1 },
+  { "ROLE_OWNER", 4 },
+  { "ROLE_PLATFORM_ADMIN", 6 },
   { "ROLE_UNSPECIFIED", 0 },
+  { "ROLE_VIEWER", 5 },
 };
 const ProtobufCEnumDescriptor kp__auth__v1__role__descriptor =
 {
@@ -3165,15 +4472,15 @@ const ProtobufCEnumDescriptor kp__auth__v1__role__descriptor =
   "Role",
   "Kp__Auth__V1__Role",
   "kp.auth.v1",
-  4,
+  7,
   kp__auth__v1__role__enum_values_by_number,
-  4,
+  7,
   kp__auth__v1__role__enum_values_by_name,
   1,
   kp__auth__v1__role__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor kp__auth__v1__auth__method_descriptors[13] =
+static const ProtobufCMethodDescriptor kp__auth__v1__auth__method_descriptors[18] =
 {
   { "CreateUser", &kp__auth__v1__create_user_request__descriptor, &kp__auth__v1__create_user_response__descriptor },
   { "GetUser", &kp__auth__v1__get_user_request__descriptor, &kp__auth__v1__get_user_response__descriptor },
@@ -3188,13 +4495,23 @@ static const ProtobufCMethodDescriptor kp__auth__v1__auth__method_descriptors[13
   { "RevokeApiKey", &kp__auth__v1__revoke_api_key_request__descriptor, &kp__auth__v1__revoke_api_key_response__descriptor },
   { "ListSigningKeys", &kp__auth__v1__list_signing_keys_request__descriptor, &kp__auth__v1__list_signing_keys_response__descriptor },
   { "VerifyToken", &kp__auth__v1__verify_token_request__descriptor, &kp__auth__v1__verify_token_response__descriptor },
+  { "CreateGroup", &kp__auth__v1__create_group_request__descriptor, &kp__auth__v1__create_group_response__descriptor },
+  { "ListGroups", &kp__auth__v1__list_groups_request__descriptor, &kp__auth__v1__list_groups_response__descriptor },
+  { "DeleteGroup", &kp__auth__v1__delete_group_request__descriptor, &kp__auth__v1__delete_group_response__descriptor },
+  { "ChangeGroupMembers", &kp__auth__v1__change_group_members_request__descriptor, &kp__auth__v1__change_group_members_response__descriptor },
+  { "ListAuditEvents", &kp__auth__v1__list_audit_events_request__descriptor, &kp__auth__v1__list_audit_events_response__descriptor },
 };
 const unsigned kp__auth__v1__auth__method_indices_by_name[] = {
+  16,        /* ChangeGroupMembers */
   8,        /* CreateApiKey */
+  13,        /* CreateGroup */
   0,        /* CreateUser */
+  15,        /* DeleteGroup */
   4,        /* DeleteUser */
   1,        /* GetUser */
   9,        /* ListApiKeys */
+  17,        /* ListAuditEvents */
+  14,        /* ListGroups */
   11,        /* ListSigningKeys */
   2,        /* ListUsers */
   5,        /* Login */
@@ -3211,7 +4528,7 @@ const ProtobufCServiceDescriptor kp__auth__v1__auth__descriptor =
   "Auth",
   "Kp__Auth__V1__Auth",
   "kp.auth.v1",
-  13,
+  18,
   kp__auth__v1__auth__method_descriptors,
   kp__auth__v1__auth__method_indices_by_name
 };
@@ -3318,6 +4635,46 @@ void kp__auth__v1__auth__verify_token(ProtobufCService *service,
 {
   assert(service->descriptor == &kp__auth__v1__auth__descriptor);
   service->invoke(service, 12, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void kp__auth__v1__auth__create_group(ProtobufCService *service,
+                                      const Kp__Auth__V1__CreateGroupRequest *input,
+                                      Kp__Auth__V1__CreateGroupResponse_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &kp__auth__v1__auth__descriptor);
+  service->invoke(service, 13, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void kp__auth__v1__auth__list_groups(ProtobufCService *service,
+                                     const Kp__Auth__V1__ListGroupsRequest *input,
+                                     Kp__Auth__V1__ListGroupsResponse_Closure closure,
+                                     void *closure_data)
+{
+  assert(service->descriptor == &kp__auth__v1__auth__descriptor);
+  service->invoke(service, 14, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void kp__auth__v1__auth__delete_group(ProtobufCService *service,
+                                      const Kp__Auth__V1__DeleteGroupRequest *input,
+                                      Kp__Auth__V1__DeleteGroupResponse_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &kp__auth__v1__auth__descriptor);
+  service->invoke(service, 15, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void kp__auth__v1__auth__change_group_members(ProtobufCService *service,
+                                              const Kp__Auth__V1__ChangeGroupMembersRequest *input,
+                                              Kp__Auth__V1__ChangeGroupMembersResponse_Closure closure,
+                                              void *closure_data)
+{
+  assert(service->descriptor == &kp__auth__v1__auth__descriptor);
+  service->invoke(service, 16, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void kp__auth__v1__auth__list_audit_events(ProtobufCService *service,
+                                           const Kp__Auth__V1__ListAuditEventsRequest *input,
+                                           Kp__Auth__V1__ListAuditEventsResponse_Closure closure,
+                                           void *closure_data)
+{
+  assert(service->descriptor == &kp__auth__v1__auth__descriptor);
+  service->invoke(service, 17, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void kp__auth__v1__auth__init (Kp__Auth__V1__Auth_Service *service,
                                Kp__Auth__V1__Auth_ServiceDestroy destroy)

@@ -50,6 +50,18 @@ typedef struct Kp__Auth__V1__ListSigningKeysResponse Kp__Auth__V1__ListSigningKe
 typedef struct Kp__Auth__V1__VerifyTokenRequest Kp__Auth__V1__VerifyTokenRequest;
 typedef struct Kp__Auth__V1__Principal Kp__Auth__V1__Principal;
 typedef struct Kp__Auth__V1__VerifyTokenResponse Kp__Auth__V1__VerifyTokenResponse;
+typedef struct Kp__Auth__V1__Group Kp__Auth__V1__Group;
+typedef struct Kp__Auth__V1__CreateGroupRequest Kp__Auth__V1__CreateGroupRequest;
+typedef struct Kp__Auth__V1__CreateGroupResponse Kp__Auth__V1__CreateGroupResponse;
+typedef struct Kp__Auth__V1__ListGroupsRequest Kp__Auth__V1__ListGroupsRequest;
+typedef struct Kp__Auth__V1__ListGroupsResponse Kp__Auth__V1__ListGroupsResponse;
+typedef struct Kp__Auth__V1__DeleteGroupRequest Kp__Auth__V1__DeleteGroupRequest;
+typedef struct Kp__Auth__V1__DeleteGroupResponse Kp__Auth__V1__DeleteGroupResponse;
+typedef struct Kp__Auth__V1__ChangeGroupMembersRequest Kp__Auth__V1__ChangeGroupMembersRequest;
+typedef struct Kp__Auth__V1__ChangeGroupMembersResponse Kp__Auth__V1__ChangeGroupMembersResponse;
+typedef struct Kp__Auth__V1__AuditEvent Kp__Auth__V1__AuditEvent;
+typedef struct Kp__Auth__V1__ListAuditEventsRequest Kp__Auth__V1__ListAuditEventsRequest;
+typedef struct Kp__Auth__V1__ListAuditEventsResponse Kp__Auth__V1__ListAuditEventsResponse;
 
 
 /* --- enums --- */
@@ -70,7 +82,19 @@ typedef enum _Kp__Auth__V1__Role {
   /*
    * Manages users, keys and settings.
    */
-  KP__AUTH__V1__ROLE__ROLE_ADMIN = 3
+  KP__AUTH__V1__ROLE__ROLE_ADMIN = 3,
+  /*
+   * An admin who also owns the tenant; the last owner cannot be removed or demoted.
+   */
+  KP__AUTH__V1__ROLE__ROLE_OWNER = 4,
+  /*
+   * Reads and searches, and changes nothing.
+   */
+  KP__AUTH__V1__ROLE__ROLE_VIEWER = 5,
+  /*
+   * Operates the platform (manages tenants); belongs to no tenant. Never assigned to a user.
+   */
+  KP__AUTH__V1__ROLE__ROLE_PLATFORM_ADMIN = 6
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(KP__AUTH__V1__ROLE)
 } Kp__Auth__V1__Role;
 
@@ -187,10 +211,20 @@ struct  Kp__Auth__V1__UpdateUserRequest
   size_t n_groups;
   char **groups;
   protobuf_c_boolean disabled;
+  /*
+   * The fields to change, by name: display_name, role, groups, disabled, password. Empty
+   * changes display_name, role, groups and disabled.
+   */
+  size_t n_update_fields;
+  char **update_fields;
+  /*
+   * A new password, when update_fields names "password".
+   */
+  char *password;
 };
 #define KP__AUTH__V1__UPDATE_USER_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__update_user_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, KP__AUTH__V1__ROLE__ROLE_UNSPECIFIED, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, KP__AUTH__V1__ROLE__ROLE_UNSPECIFIED, 0,NULL, 0, 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Kp__Auth__V1__UpdateUserResponse
@@ -252,7 +286,7 @@ struct  Kp__Auth__V1__LoginRequest
 {
   ProtobufCMessage base;
   /*
-   * The tenant's slug, as the user types it.
+   * The tenant's slug, as the user types it; empty signs in the platform administrator.
    */
   char *tenant_slug;
   char *email;
@@ -340,10 +374,18 @@ struct  Kp__Auth__V1__ApiKey
    * The first characters of the secret, to tell keys apart.
    */
   char *prefix;
+  /*
+   * When the key was last used, in microseconds since the Unix epoch; 0 means never.
+   */
+  int64_t last_used_at_micros;
+  /*
+   * The user who created the key.
+   */
+  char *created_by;
 };
 #define KP__AUTH__V1__API_KEY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__api_key__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0, 0, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Kp__Auth__V1__CreateApiKeyRequest
@@ -514,6 +556,196 @@ struct  Kp__Auth__V1__VerifyTokenResponse
 #define KP__AUTH__V1__VERIFY_TOKEN_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__verify_token_response__descriptor) \
     , NULL }
+
+
+/*
+ * A named set of users; document access lists name groups.
+ */
+struct  Kp__Auth__V1__Group
+{
+  ProtobufCMessage base;
+  char *id;
+  char *tenant_id;
+  /*
+   * Unique within the tenant, compared without case.
+   */
+  char *name;
+  char *description;
+  /*
+   * The ids of the group's members.
+   */
+  size_t n_member_ids;
+  char **member_ids;
+  int64_t created_at_micros;
+};
+#define KP__AUTH__V1__GROUP__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__group__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0 }
+
+
+struct  Kp__Auth__V1__CreateGroupRequest
+{
+  ProtobufCMessage base;
+  char *tenant_id;
+  char *name;
+  char *description;
+};
+#define KP__AUTH__V1__CREATE_GROUP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__create_group_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Kp__Auth__V1__CreateGroupResponse
+{
+  ProtobufCMessage base;
+  Kp__Auth__V1__Group *group;
+};
+#define KP__AUTH__V1__CREATE_GROUP_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__create_group_response__descriptor) \
+    , NULL }
+
+
+struct  Kp__Auth__V1__ListGroupsRequest
+{
+  ProtobufCMessage base;
+  char *tenant_id;
+};
+#define KP__AUTH__V1__LIST_GROUPS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__list_groups_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Kp__Auth__V1__ListGroupsResponse
+{
+  ProtobufCMessage base;
+  size_t n_groups;
+  Kp__Auth__V1__Group **groups;
+};
+#define KP__AUTH__V1__LIST_GROUPS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__list_groups_response__descriptor) \
+    , 0,NULL }
+
+
+struct  Kp__Auth__V1__DeleteGroupRequest
+{
+  ProtobufCMessage base;
+  char *tenant_id;
+  char *group_id;
+};
+#define KP__AUTH__V1__DELETE_GROUP_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__delete_group_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Kp__Auth__V1__DeleteGroupResponse
+{
+  ProtobufCMessage base;
+};
+#define KP__AUTH__V1__DELETE_GROUP_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__delete_group_response__descriptor) \
+     }
+
+
+struct  Kp__Auth__V1__ChangeGroupMembersRequest
+{
+  ProtobufCMessage base;
+  char *tenant_id;
+  char *group_id;
+  /*
+   * Users to add; adding a member twice changes nothing.
+   */
+  size_t n_add_user_ids;
+  char **add_user_ids;
+  /*
+   * Users to remove; removing a non-member changes nothing.
+   */
+  size_t n_remove_user_ids;
+  char **remove_user_ids;
+};
+#define KP__AUTH__V1__CHANGE_GROUP_MEMBERS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__change_group_members_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
+
+
+struct  Kp__Auth__V1__ChangeGroupMembersResponse
+{
+  ProtobufCMessage base;
+  Kp__Auth__V1__Group *group;
+};
+#define KP__AUTH__V1__CHANGE_GROUP_MEMBERS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__change_group_members_response__descriptor) \
+    , NULL }
+
+
+/*
+ * One entry of a tenant's audit log.
+ */
+struct  Kp__Auth__V1__AuditEvent
+{
+  ProtobufCMessage base;
+  int64_t id;
+  /*
+   * When it happened, in microseconds since the Unix epoch.
+   */
+  int64_t at_micros;
+  /*
+   * Who acted: a user id, an API key id, "platform-admin", or the email tried at a failed login.
+   */
+  char *actor;
+  /*
+   * What happened, such as "login", "user.create", "api_key.revoke".
+   */
+  char *action;
+  /*
+   * The object acted on, such as a user or key id.
+   */
+  char *target;
+  /*
+   * Where the request came from, as the gateway reported it.
+   */
+  char *source;
+  /*
+   * "success" or "failure".
+   */
+  char *outcome;
+  /*
+   * More about what changed, such as "role=admin".
+   */
+  char *detail;
+};
+#define KP__AUTH__V1__AUDIT_EVENT__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__audit_event__descriptor) \
+    , 0, 0, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Kp__Auth__V1__ListAuditEventsRequest
+{
+  ProtobufCMessage base;
+  char *tenant_id;
+  uint32_t page_size;
+  /*
+   * The next_page_token of a previous response; empty starts at the newest event.
+   */
+  char *page_token;
+};
+#define KP__AUTH__V1__LIST_AUDIT_EVENTS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__list_audit_events_request__descriptor) \
+    , (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Kp__Auth__V1__ListAuditEventsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * Newest first.
+   */
+  size_t n_events;
+  Kp__Auth__V1__AuditEvent **events;
+  char *next_page_token;
+};
+#define KP__AUTH__V1__LIST_AUDIT_EVENTS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__auth__v1__list_audit_events_response__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 /* Kp__Auth__V1__User methods */
@@ -1105,6 +1337,234 @@ Kp__Auth__V1__VerifyTokenResponse *
 void   kp__auth__v1__verify_token_response__free_unpacked
                      (Kp__Auth__V1__VerifyTokenResponse *message,
                       ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__Group methods */
+void   kp__auth__v1__group__init
+                     (Kp__Auth__V1__Group         *message);
+size_t kp__auth__v1__group__get_packed_size
+                     (const Kp__Auth__V1__Group   *message);
+size_t kp__auth__v1__group__pack
+                     (const Kp__Auth__V1__Group   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__group__pack_to_buffer
+                     (const Kp__Auth__V1__Group   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__Group *
+       kp__auth__v1__group__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__group__free_unpacked
+                     (Kp__Auth__V1__Group *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__CreateGroupRequest methods */
+void   kp__auth__v1__create_group_request__init
+                     (Kp__Auth__V1__CreateGroupRequest         *message);
+size_t kp__auth__v1__create_group_request__get_packed_size
+                     (const Kp__Auth__V1__CreateGroupRequest   *message);
+size_t kp__auth__v1__create_group_request__pack
+                     (const Kp__Auth__V1__CreateGroupRequest   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__create_group_request__pack_to_buffer
+                     (const Kp__Auth__V1__CreateGroupRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__CreateGroupRequest *
+       kp__auth__v1__create_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__create_group_request__free_unpacked
+                     (Kp__Auth__V1__CreateGroupRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__CreateGroupResponse methods */
+void   kp__auth__v1__create_group_response__init
+                     (Kp__Auth__V1__CreateGroupResponse         *message);
+size_t kp__auth__v1__create_group_response__get_packed_size
+                     (const Kp__Auth__V1__CreateGroupResponse   *message);
+size_t kp__auth__v1__create_group_response__pack
+                     (const Kp__Auth__V1__CreateGroupResponse   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__create_group_response__pack_to_buffer
+                     (const Kp__Auth__V1__CreateGroupResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__CreateGroupResponse *
+       kp__auth__v1__create_group_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__create_group_response__free_unpacked
+                     (Kp__Auth__V1__CreateGroupResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__ListGroupsRequest methods */
+void   kp__auth__v1__list_groups_request__init
+                     (Kp__Auth__V1__ListGroupsRequest         *message);
+size_t kp__auth__v1__list_groups_request__get_packed_size
+                     (const Kp__Auth__V1__ListGroupsRequest   *message);
+size_t kp__auth__v1__list_groups_request__pack
+                     (const Kp__Auth__V1__ListGroupsRequest   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__list_groups_request__pack_to_buffer
+                     (const Kp__Auth__V1__ListGroupsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__ListGroupsRequest *
+       kp__auth__v1__list_groups_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__list_groups_request__free_unpacked
+                     (Kp__Auth__V1__ListGroupsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__ListGroupsResponse methods */
+void   kp__auth__v1__list_groups_response__init
+                     (Kp__Auth__V1__ListGroupsResponse         *message);
+size_t kp__auth__v1__list_groups_response__get_packed_size
+                     (const Kp__Auth__V1__ListGroupsResponse   *message);
+size_t kp__auth__v1__list_groups_response__pack
+                     (const Kp__Auth__V1__ListGroupsResponse   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__list_groups_response__pack_to_buffer
+                     (const Kp__Auth__V1__ListGroupsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__ListGroupsResponse *
+       kp__auth__v1__list_groups_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__list_groups_response__free_unpacked
+                     (Kp__Auth__V1__ListGroupsResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__DeleteGroupRequest methods */
+void   kp__auth__v1__delete_group_request__init
+                     (Kp__Auth__V1__DeleteGroupRequest         *message);
+size_t kp__auth__v1__delete_group_request__get_packed_size
+                     (const Kp__Auth__V1__DeleteGroupRequest   *message);
+size_t kp__auth__v1__delete_group_request__pack
+                     (const Kp__Auth__V1__DeleteGroupRequest   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__delete_group_request__pack_to_buffer
+                     (const Kp__Auth__V1__DeleteGroupRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__DeleteGroupRequest *
+       kp__auth__v1__delete_group_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__delete_group_request__free_unpacked
+                     (Kp__Auth__V1__DeleteGroupRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__DeleteGroupResponse methods */
+void   kp__auth__v1__delete_group_response__init
+                     (Kp__Auth__V1__DeleteGroupResponse         *message);
+size_t kp__auth__v1__delete_group_response__get_packed_size
+                     (const Kp__Auth__V1__DeleteGroupResponse   *message);
+size_t kp__auth__v1__delete_group_response__pack
+                     (const Kp__Auth__V1__DeleteGroupResponse   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__delete_group_response__pack_to_buffer
+                     (const Kp__Auth__V1__DeleteGroupResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__DeleteGroupResponse *
+       kp__auth__v1__delete_group_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__delete_group_response__free_unpacked
+                     (Kp__Auth__V1__DeleteGroupResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__ChangeGroupMembersRequest methods */
+void   kp__auth__v1__change_group_members_request__init
+                     (Kp__Auth__V1__ChangeGroupMembersRequest         *message);
+size_t kp__auth__v1__change_group_members_request__get_packed_size
+                     (const Kp__Auth__V1__ChangeGroupMembersRequest   *message);
+size_t kp__auth__v1__change_group_members_request__pack
+                     (const Kp__Auth__V1__ChangeGroupMembersRequest   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__change_group_members_request__pack_to_buffer
+                     (const Kp__Auth__V1__ChangeGroupMembersRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__ChangeGroupMembersRequest *
+       kp__auth__v1__change_group_members_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__change_group_members_request__free_unpacked
+                     (Kp__Auth__V1__ChangeGroupMembersRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__ChangeGroupMembersResponse methods */
+void   kp__auth__v1__change_group_members_response__init
+                     (Kp__Auth__V1__ChangeGroupMembersResponse         *message);
+size_t kp__auth__v1__change_group_members_response__get_packed_size
+                     (const Kp__Auth__V1__ChangeGroupMembersResponse   *message);
+size_t kp__auth__v1__change_group_members_response__pack
+                     (const Kp__Auth__V1__ChangeGroupMembersResponse   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__change_group_members_response__pack_to_buffer
+                     (const Kp__Auth__V1__ChangeGroupMembersResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__ChangeGroupMembersResponse *
+       kp__auth__v1__change_group_members_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__change_group_members_response__free_unpacked
+                     (Kp__Auth__V1__ChangeGroupMembersResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__AuditEvent methods */
+void   kp__auth__v1__audit_event__init
+                     (Kp__Auth__V1__AuditEvent         *message);
+size_t kp__auth__v1__audit_event__get_packed_size
+                     (const Kp__Auth__V1__AuditEvent   *message);
+size_t kp__auth__v1__audit_event__pack
+                     (const Kp__Auth__V1__AuditEvent   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__audit_event__pack_to_buffer
+                     (const Kp__Auth__V1__AuditEvent   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__AuditEvent *
+       kp__auth__v1__audit_event__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__audit_event__free_unpacked
+                     (Kp__Auth__V1__AuditEvent *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__ListAuditEventsRequest methods */
+void   kp__auth__v1__list_audit_events_request__init
+                     (Kp__Auth__V1__ListAuditEventsRequest         *message);
+size_t kp__auth__v1__list_audit_events_request__get_packed_size
+                     (const Kp__Auth__V1__ListAuditEventsRequest   *message);
+size_t kp__auth__v1__list_audit_events_request__pack
+                     (const Kp__Auth__V1__ListAuditEventsRequest   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__list_audit_events_request__pack_to_buffer
+                     (const Kp__Auth__V1__ListAuditEventsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__ListAuditEventsRequest *
+       kp__auth__v1__list_audit_events_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__list_audit_events_request__free_unpacked
+                     (Kp__Auth__V1__ListAuditEventsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Auth__V1__ListAuditEventsResponse methods */
+void   kp__auth__v1__list_audit_events_response__init
+                     (Kp__Auth__V1__ListAuditEventsResponse         *message);
+size_t kp__auth__v1__list_audit_events_response__get_packed_size
+                     (const Kp__Auth__V1__ListAuditEventsResponse   *message);
+size_t kp__auth__v1__list_audit_events_response__pack
+                     (const Kp__Auth__V1__ListAuditEventsResponse   *message,
+                      uint8_t             *out);
+size_t kp__auth__v1__list_audit_events_response__pack_to_buffer
+                     (const Kp__Auth__V1__ListAuditEventsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Auth__V1__ListAuditEventsResponse *
+       kp__auth__v1__list_audit_events_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__auth__v1__list_audit_events_response__free_unpacked
+                     (Kp__Auth__V1__ListAuditEventsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Kp__Auth__V1__User_Closure)
@@ -1200,6 +1660,42 @@ typedef void (*Kp__Auth__V1__Principal_Closure)
 typedef void (*Kp__Auth__V1__VerifyTokenResponse_Closure)
                  (const Kp__Auth__V1__VerifyTokenResponse *message,
                   void *closure_data);
+typedef void (*Kp__Auth__V1__Group_Closure)
+                 (const Kp__Auth__V1__Group *message,
+                  void *closure_data);
+typedef void (*Kp__Auth__V1__CreateGroupRequest_Closure)
+                 (const Kp__Auth__V1__CreateGroupRequest *message,
+                  void *closure_data);
+typedef void (*Kp__Auth__V1__CreateGroupResponse_Closure)
+                 (const Kp__Auth__V1__CreateGroupResponse *message,
+                  void *closure_data);
+typedef void (*Kp__Auth__V1__ListGroupsRequest_Closure)
+                 (const Kp__Auth__V1__ListGroupsRequest *message,
+                  void *closure_data);
+typedef void (*Kp__Auth__V1__ListGroupsResponse_Closure)
+                 (const Kp__Auth__V1__ListGroupsResponse *message,
+                  void *closure_data);
+typedef void (*Kp__Auth__V1__DeleteGroupRequest_Closure)
+                 (const Kp__Auth__V1__DeleteGroupRequest *message,
+                  void *closure_data);
+typedef void (*Kp__Auth__V1__DeleteGroupResponse_Closure)
+                 (const Kp__Auth__V1__DeleteGroupResponse *message,
+                  void *closure_data);
+typedef void (*Kp__Auth__V1__ChangeGroupMembersRequest_Closure)
+                 (const Kp__Auth__V1__ChangeGroupMembersRequest *message,
+                  void *closure_data);
+typedef void (*Kp__Auth__V1__ChangeGroupMembersResponse_Closure)
+                 (const Kp__Auth__V1__ChangeGroupMembersResponse *message,
+                  void *closure_data);
+typedef void (*Kp__Auth__V1__AuditEvent_Closure)
+                 (const Kp__Auth__V1__AuditEvent *message,
+                  void *closure_data);
+typedef void (*Kp__Auth__V1__ListAuditEventsRequest_Closure)
+                 (const Kp__Auth__V1__ListAuditEventsRequest *message,
+                  void *closure_data);
+typedef void (*Kp__Auth__V1__ListAuditEventsResponse_Closure)
+                 (const Kp__Auth__V1__ListAuditEventsResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -1259,6 +1755,26 @@ struct Kp__Auth__V1__Auth_Service
                        const Kp__Auth__V1__VerifyTokenRequest *input,
                        Kp__Auth__V1__VerifyTokenResponse_Closure closure,
                        void *closure_data);
+  void (*create_group)(Kp__Auth__V1__Auth_Service *service,
+                       const Kp__Auth__V1__CreateGroupRequest *input,
+                       Kp__Auth__V1__CreateGroupResponse_Closure closure,
+                       void *closure_data);
+  void (*list_groups)(Kp__Auth__V1__Auth_Service *service,
+                      const Kp__Auth__V1__ListGroupsRequest *input,
+                      Kp__Auth__V1__ListGroupsResponse_Closure closure,
+                      void *closure_data);
+  void (*delete_group)(Kp__Auth__V1__Auth_Service *service,
+                       const Kp__Auth__V1__DeleteGroupRequest *input,
+                       Kp__Auth__V1__DeleteGroupResponse_Closure closure,
+                       void *closure_data);
+  void (*change_group_members)(Kp__Auth__V1__Auth_Service *service,
+                               const Kp__Auth__V1__ChangeGroupMembersRequest *input,
+                               Kp__Auth__V1__ChangeGroupMembersResponse_Closure closure,
+                               void *closure_data);
+  void (*list_audit_events)(Kp__Auth__V1__Auth_Service *service,
+                            const Kp__Auth__V1__ListAuditEventsRequest *input,
+                            Kp__Auth__V1__ListAuditEventsResponse_Closure closure,
+                            void *closure_data);
 };
 typedef void (*Kp__Auth__V1__Auth_ServiceDestroy)(Kp__Auth__V1__Auth_Service *);
 void kp__auth__v1__auth__init (Kp__Auth__V1__Auth_Service *service,
@@ -1279,7 +1795,12 @@ void kp__auth__v1__auth__init (Kp__Auth__V1__Auth_Service *service,
       function_prefix__ ## list_api_keys,\
       function_prefix__ ## revoke_api_key,\
       function_prefix__ ## list_signing_keys,\
-      function_prefix__ ## verify_token  }
+      function_prefix__ ## verify_token,\
+      function_prefix__ ## create_group,\
+      function_prefix__ ## list_groups,\
+      function_prefix__ ## delete_group,\
+      function_prefix__ ## change_group_members,\
+      function_prefix__ ## list_audit_events  }
 void kp__auth__v1__auth__create_user(ProtobufCService *service,
                                      const Kp__Auth__V1__CreateUserRequest *input,
                                      Kp__Auth__V1__CreateUserResponse_Closure closure,
@@ -1332,6 +1853,26 @@ void kp__auth__v1__auth__verify_token(ProtobufCService *service,
                                       const Kp__Auth__V1__VerifyTokenRequest *input,
                                       Kp__Auth__V1__VerifyTokenResponse_Closure closure,
                                       void *closure_data);
+void kp__auth__v1__auth__create_group(ProtobufCService *service,
+                                      const Kp__Auth__V1__CreateGroupRequest *input,
+                                      Kp__Auth__V1__CreateGroupResponse_Closure closure,
+                                      void *closure_data);
+void kp__auth__v1__auth__list_groups(ProtobufCService *service,
+                                     const Kp__Auth__V1__ListGroupsRequest *input,
+                                     Kp__Auth__V1__ListGroupsResponse_Closure closure,
+                                     void *closure_data);
+void kp__auth__v1__auth__delete_group(ProtobufCService *service,
+                                      const Kp__Auth__V1__DeleteGroupRequest *input,
+                                      Kp__Auth__V1__DeleteGroupResponse_Closure closure,
+                                      void *closure_data);
+void kp__auth__v1__auth__change_group_members(ProtobufCService *service,
+                                              const Kp__Auth__V1__ChangeGroupMembersRequest *input,
+                                              Kp__Auth__V1__ChangeGroupMembersResponse_Closure closure,
+                                              void *closure_data);
+void kp__auth__v1__auth__list_audit_events(ProtobufCService *service,
+                                           const Kp__Auth__V1__ListAuditEventsRequest *input,
+                                           Kp__Auth__V1__ListAuditEventsResponse_Closure closure,
+                                           void *closure_data);
 
 /* --- descriptors --- */
 
@@ -1367,6 +1908,18 @@ extern const ProtobufCMessageDescriptor kp__auth__v1__list_signing_keys_response
 extern const ProtobufCMessageDescriptor kp__auth__v1__verify_token_request__descriptor;
 extern const ProtobufCMessageDescriptor kp__auth__v1__principal__descriptor;
 extern const ProtobufCMessageDescriptor kp__auth__v1__verify_token_response__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__group__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__create_group_request__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__create_group_response__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__list_groups_request__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__list_groups_response__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__delete_group_request__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__delete_group_response__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__change_group_members_request__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__change_group_members_response__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__audit_event__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__list_audit_events_request__descriptor;
+extern const ProtobufCMessageDescriptor kp__auth__v1__list_audit_events_response__descriptor;
 extern const ProtobufCServiceDescriptor kp__auth__v1__auth__descriptor;
 
 PROTOBUF_C__END_DECLS

@@ -191,6 +191,51 @@ void   kp__tenants__v1__tenant__free_unpacked
   assert(message->base.descriptor == &kp__tenants__v1__tenant__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   kp__tenants__v1__usage__init
+                     (Kp__Tenants__V1__Usage         *message)
+{
+  static const Kp__Tenants__V1__Usage init_value = KP__TENANTS__V1__USAGE__INIT;
+  *message = init_value;
+}
+size_t kp__tenants__v1__usage__get_packed_size
+                     (const Kp__Tenants__V1__Usage *message)
+{
+  assert(message->base.descriptor == &kp__tenants__v1__usage__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__tenants__v1__usage__pack
+                     (const Kp__Tenants__V1__Usage *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__tenants__v1__usage__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__tenants__v1__usage__pack_to_buffer
+                     (const Kp__Tenants__V1__Usage *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__tenants__v1__usage__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Tenants__V1__Usage *
+       kp__tenants__v1__usage__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Tenants__V1__Usage *)
+     protobuf_c_message_unpack (&kp__tenants__v1__usage__descriptor,
+                                allocator, len, data);
+}
+void   kp__tenants__v1__usage__free_unpacked
+                     (Kp__Tenants__V1__Usage *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__tenants__v1__usage__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   kp__tenants__v1__create_tenant_request__init
                      (Kp__Tenants__V1__CreateTenantRequest         *message)
 {
@@ -1206,7 +1251,7 @@ const ProtobufCMessageDescriptor kp__tenants__v1__placement__descriptor =
   (ProtobufCMessageInit) kp__tenants__v1__placement__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor kp__tenants__v1__tenant__field_descriptors[9] =
+static const ProtobufCFieldDescriptor kp__tenants__v1__tenant__field_descriptors[10] =
 {
   {
     "id",
@@ -1316,6 +1361,18 @@ static const ProtobufCFieldDescriptor kp__tenants__v1__tenant__field_descriptors
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "suspended_reason",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Tenants__V1__Tenant, suspended_reason),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned kp__tenants__v1__tenant__field_indices_by_name[] = {
   7,   /* field[7] = created_at_micros */
@@ -1327,11 +1384,12 @@ static const unsigned kp__tenants__v1__tenant__field_indices_by_name[] = {
   6,   /* field[6] = schema_version */
   1,   /* field[1] = slug */
   4,   /* field[4] = state */
+  9,   /* field[9] = suspended_reason */
 };
 static const ProtobufCIntRange kp__tenants__v1__tenant__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor kp__tenants__v1__tenant__descriptor =
 {
@@ -1341,11 +1399,62 @@ const ProtobufCMessageDescriptor kp__tenants__v1__tenant__descriptor =
   "Kp__Tenants__V1__Tenant",
   "kp.tenants.v1",
   sizeof(Kp__Tenants__V1__Tenant),
-  9,
+  10,
   kp__tenants__v1__tenant__field_descriptors,
   kp__tenants__v1__tenant__field_indices_by_name,
   1,  kp__tenants__v1__tenant__number_ranges,
   (ProtobufCMessageInit) kp__tenants__v1__tenant__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__tenants__v1__usage__field_descriptors[2] =
+{
+  {
+    "documents",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Tenants__V1__Usage, documents),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "stored_bytes",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Tenants__V1__Usage, stored_bytes),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__tenants__v1__usage__field_indices_by_name[] = {
+  0,   /* field[0] = documents */
+  1,   /* field[1] = stored_bytes */
+};
+static const ProtobufCIntRange kp__tenants__v1__usage__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor kp__tenants__v1__usage__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.tenants.v1.Usage",
+  "Usage",
+  "Kp__Tenants__V1__Usage",
+  "kp.tenants.v1",
+  sizeof(Kp__Tenants__V1__Usage),
+  2,
+  kp__tenants__v1__usage__field_descriptors,
+  kp__tenants__v1__usage__field_indices_by_name,
+  1,  kp__tenants__v1__usage__number_ranges,
+  (ProtobufCMessageInit) kp__tenants__v1__usage__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor kp__tenants__v1__create_tenant_request__field_descriptors[5] =
@@ -1476,7 +1585,7 @@ const ProtobufCMessageDescriptor kp__tenants__v1__create_tenant_response__descri
   (ProtobufCMessageInit) kp__tenants__v1__create_tenant_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor kp__tenants__v1__get_tenant_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor kp__tenants__v1__get_tenant_request__field_descriptors[3] =
 {
   {
     "id",
@@ -1502,15 +1611,28 @@ static const ProtobufCFieldDescriptor kp__tenants__v1__get_tenant_request__field
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "include_usage",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Tenants__V1__GetTenantRequest, include_usage),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned kp__tenants__v1__get_tenant_request__field_indices_by_name[] = {
   0,   /* field[0] = id */
+  2,   /* field[2] = include_usage */
   1,   /* field[1] = slug */
 };
 static const ProtobufCIntRange kp__tenants__v1__get_tenant_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor kp__tenants__v1__get_tenant_request__descriptor =
 {
@@ -1520,14 +1642,14 @@ const ProtobufCMessageDescriptor kp__tenants__v1__get_tenant_request__descriptor
   "Kp__Tenants__V1__GetTenantRequest",
   "kp.tenants.v1",
   sizeof(Kp__Tenants__V1__GetTenantRequest),
-  2,
+  3,
   kp__tenants__v1__get_tenant_request__field_descriptors,
   kp__tenants__v1__get_tenant_request__field_indices_by_name,
   1,  kp__tenants__v1__get_tenant_request__number_ranges,
   (ProtobufCMessageInit) kp__tenants__v1__get_tenant_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor kp__tenants__v1__get_tenant_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor kp__tenants__v1__get_tenant_response__field_descriptors[3] =
 {
   {
     "tenant",
@@ -1553,15 +1675,28 @@ static const ProtobufCFieldDescriptor kp__tenants__v1__get_tenant_response__fiel
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "usage",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Tenants__V1__GetTenantResponse, usage),
+    &kp__tenants__v1__usage__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned kp__tenants__v1__get_tenant_response__field_indices_by_name[] = {
   1,   /* field[1] = effective_quotas */
   0,   /* field[0] = tenant */
+  2,   /* field[2] = usage */
 };
 static const ProtobufCIntRange kp__tenants__v1__get_tenant_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor kp__tenants__v1__get_tenant_response__descriptor =
 {
@@ -1571,7 +1706,7 @@ const ProtobufCMessageDescriptor kp__tenants__v1__get_tenant_response__descripto
   "Kp__Tenants__V1__GetTenantResponse",
   "kp.tenants.v1",
   sizeof(Kp__Tenants__V1__GetTenantResponse),
-  2,
+  3,
   kp__tenants__v1__get_tenant_response__field_descriptors,
   kp__tenants__v1__get_tenant_response__field_indices_by_name,
   1,  kp__tenants__v1__get_tenant_response__number_ranges,

@@ -23,6 +23,7 @@ typedef struct Kp__Tenants__V1__Quotas Kp__Tenants__V1__Quotas;
 typedef struct Kp__Tenants__V1__Plan Kp__Tenants__V1__Plan;
 typedef struct Kp__Tenants__V1__Placement Kp__Tenants__V1__Placement;
 typedef struct Kp__Tenants__V1__Tenant Kp__Tenants__V1__Tenant;
+typedef struct Kp__Tenants__V1__Usage Kp__Tenants__V1__Usage;
 typedef struct Kp__Tenants__V1__CreateTenantRequest Kp__Tenants__V1__CreateTenantRequest;
 typedef struct Kp__Tenants__V1__CreateTenantResponse Kp__Tenants__V1__CreateTenantResponse;
 typedef struct Kp__Tenants__V1__GetTenantRequest Kp__Tenants__V1__GetTenantRequest;
@@ -171,10 +172,28 @@ struct  Kp__Tenants__V1__Tenant
    * Quotas that override the plan's for this tenant; unset uses the plan's.
    */
   Kp__Tenants__V1__Quotas *quota_overrides;
+  /*
+   * Why the tenant is suspended; empty unless it is.
+   */
+  char *suspended_reason;
 };
 #define KP__TENANTS__V1__TENANT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__tenants__v1__tenant__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, KP__TENANTS__V1__TENANT_STATE__TENANT_STATE_UNSPECIFIED, NULL, 0, 0, NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, KP__TENANTS__V1__TENANT_STATE__TENANT_STATE_UNSPECIFIED, NULL, 0, 0, NULL, (char *)protobuf_c_empty_string }
+
+
+/*
+ * What a tenant has stored, counted against its quotas.
+ */
+struct  Kp__Tenants__V1__Usage
+{
+  ProtobufCMessage base;
+  uint64_t documents;
+  uint64_t stored_bytes;
+};
+#define KP__TENANTS__V1__USAGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__tenants__v1__usage__descriptor) \
+    , 0, 0 }
 
 
 struct  Kp__Tenants__V1__CreateTenantRequest
@@ -217,6 +236,10 @@ typedef enum {
 struct  Kp__Tenants__V1__GetTenantRequest
 {
   ProtobufCMessage base;
+  /*
+   * Also read the tenant's usage from its own schema (slower than the cached record alone).
+   */
+  protobuf_c_boolean include_usage;
   Kp__Tenants__V1__GetTenantRequest__KeyCase key_case;
   union {
     char *id;
@@ -225,7 +248,7 @@ struct  Kp__Tenants__V1__GetTenantRequest
 };
 #define KP__TENANTS__V1__GET_TENANT_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__tenants__v1__get_tenant_request__descriptor) \
-    , KP__TENANTS__V1__GET_TENANT_REQUEST__KEY__NOT_SET, {0} }
+    , 0, KP__TENANTS__V1__GET_TENANT_REQUEST__KEY__NOT_SET, {0} }
 
 
 struct  Kp__Tenants__V1__GetTenantResponse
@@ -236,10 +259,14 @@ struct  Kp__Tenants__V1__GetTenantResponse
    * The quotas in effect: the plan's, with the tenant's overrides applied.
    */
   Kp__Tenants__V1__Quotas *effective_quotas;
+  /*
+   * Set when the request asked for it.
+   */
+  Kp__Tenants__V1__Usage *usage;
 };
 #define KP__TENANTS__V1__GET_TENANT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__tenants__v1__get_tenant_response__descriptor) \
-    , NULL, NULL }
+    , NULL, NULL, NULL }
 
 
 struct  Kp__Tenants__V1__ListTenantsRequest
@@ -517,6 +544,25 @@ Kp__Tenants__V1__Tenant *
                       const uint8_t       *data);
 void   kp__tenants__v1__tenant__free_unpacked
                      (Kp__Tenants__V1__Tenant *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Tenants__V1__Usage methods */
+void   kp__tenants__v1__usage__init
+                     (Kp__Tenants__V1__Usage         *message);
+size_t kp__tenants__v1__usage__get_packed_size
+                     (const Kp__Tenants__V1__Usage   *message);
+size_t kp__tenants__v1__usage__pack
+                     (const Kp__Tenants__V1__Usage   *message,
+                      uint8_t             *out);
+size_t kp__tenants__v1__usage__pack_to_buffer
+                     (const Kp__Tenants__V1__Usage   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Tenants__V1__Usage *
+       kp__tenants__v1__usage__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__tenants__v1__usage__free_unpacked
+                     (Kp__Tenants__V1__Usage *message,
                       ProtobufCAllocator *allocator);
 /* Kp__Tenants__V1__CreateTenantRequest methods */
 void   kp__tenants__v1__create_tenant_request__init
@@ -874,6 +920,9 @@ typedef void (*Kp__Tenants__V1__Placement_Closure)
 typedef void (*Kp__Tenants__V1__Tenant_Closure)
                  (const Kp__Tenants__V1__Tenant *message,
                   void *closure_data);
+typedef void (*Kp__Tenants__V1__Usage_Closure)
+                 (const Kp__Tenants__V1__Usage *message,
+                  void *closure_data);
 typedef void (*Kp__Tenants__V1__CreateTenantRequest_Closure)
                  (const Kp__Tenants__V1__CreateTenantRequest *message,
                   void *closure_data);
@@ -1032,6 +1081,7 @@ extern const ProtobufCMessageDescriptor kp__tenants__v1__quotas__descriptor;
 extern const ProtobufCMessageDescriptor kp__tenants__v1__plan__descriptor;
 extern const ProtobufCMessageDescriptor kp__tenants__v1__placement__descriptor;
 extern const ProtobufCMessageDescriptor kp__tenants__v1__tenant__descriptor;
+extern const ProtobufCMessageDescriptor kp__tenants__v1__usage__descriptor;
 extern const ProtobufCMessageDescriptor kp__tenants__v1__create_tenant_request__descriptor;
 extern const ProtobufCMessageDescriptor kp__tenants__v1__create_tenant_response__descriptor;
 extern const ProtobufCMessageDescriptor kp__tenants__v1__get_tenant_request__descriptor;
