@@ -63,12 +63,17 @@ public enum PostgresFixture {
   /// `KP_SECOND_DATABASE_URL`.
   public static let secondURLEnvironmentKey = "KP_SECOND_DATABASE_URL"
 
-  /// The port of the second cluster the fixture starts when `KP_SECOND_DATABASE_URL` is unset.
-  public static let secondClusterPort = 55433
+  /// The port of the second cluster the fixture starts when `KP_SECOND_DATABASE_URL` is unset:
+  /// one above the first cluster's (`KP_PG_PORT`, default 55432), so checkouts that move the
+  /// first cluster move the second with it.
+  public static var secondClusterPort: Int {
+    let first = ProcessInfo.processInfo.environment["KP_PG_PORT"].flatMap { Int($0) } ?? 55432
+    return first + 1
+  }
 
   /// A second, separate server's URL, connected to its maintenance database `postgres`. When
   /// `KP_SECOND_DATABASE_URL` is unset, the fixture starts a second cluster of the project's own
-  /// with `scripts/postgres start` on port 55433, in `postgres-second` next to the first
+  /// with `scripts/postgres start` on the port after the first's, in `postgres-second` next to the first
   /// cluster's data directory, and leaves it running (`scripts/test` stops it).
   ///
   /// - Returns: A libpq connection URL.

@@ -153,7 +153,8 @@ struct RPCIntegrationTests {
         Kp_Testing_V1_Echo.echo, echoRequest(sleepMs: 2_000),
         options: CallOptions(timeout: .milliseconds(200)))
     }
-    #expect(ContinuousClock.now - start < .milliseconds(600))
+    // Well before the handler's 2 s sleep would have ended.
+    #expect(ContinuousClock.now - start < .seconds(1))
     try await waitUntil { probe.cancelledCount == 1 }
     channel.close()
   }

@@ -76,10 +76,10 @@ struct RPCLimitTests {
     let channel = try mesh.channel(from: "gateway", to: "knowledge", ports: [server.port])
 
     _ = try await echo(channel)
-    #expect(server.connectionCount == 1)
+    #expect(server.acceptedConnectionCount == 1)
     try await waitUntil { server.connectionCount == 0 }
     _ = try await echo(channel)
-    #expect(server.connectionCount == 1)
+    #expect(server.acceptedConnectionCount == 2)
     channel.close()
   }
 
@@ -177,7 +177,7 @@ struct RPCLimitTests {
       #expect(error.code == .unavailable)
       #expect(error.message.contains("timed out"))
     }
-    #expect(ContinuousClock.now - start < .seconds(2))
+    #expect(ContinuousClock.now - start < .seconds(3))
     channel.close()
   }
 }

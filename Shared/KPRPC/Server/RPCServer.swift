@@ -19,6 +19,7 @@ public final class RPCServer: Sendable {
     var listener: Int32 = -1
     var port = 0
     var connections: [ObjectIdentifier: Connection] = [:]
+    var accepted = 0
     var shuttingDown = false
   }
 
@@ -71,6 +72,9 @@ public final class RPCServer: Sendable {
 
   /// The number of open connections.
   public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+  /// The number of connections accepted since the server started.
+  public var acceptedConnectionCount: Int { state.withLock { $0.accepted } }
 
   /// Starts listening.
   public func start() throws(RPCError) {
@@ -171,7 +175,10 @@ public final class RPCServer: Sendable {
       connection.onClose = { [weak self] connection, _ in
         _ = self?.state.withLock { $0.connections[ObjectIdentifier(connection)] = nil }
       }
-      state.withLock { $0.connections[ObjectIdentifier(connection)] = connection }
+      state.withLock {
+        $0.connections[ObjectIdentifier(connection)] = connection
+        $0.accepted += 1
+      }
       connection.start()
     }
   }
