@@ -65,6 +65,7 @@ let package = Package(
     .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ", pkgConfig: "libpq"),
     .systemLibrary(name: "CSystem", path: "Shared/CSystem"),
     .systemLibrary(name: "CHTTPParser", path: "Shared/CHTTPParser"),
+    .systemLibrary(name: "CArgon2", path: "Shared/CArgon2", pkgConfig: "libargon2"),
     // Document formats: Markdown (cmark-gfm), HTML (gumbo) and PDF (poppler's GLib API).
     .systemLibrary(name: "CCmarkGFM", path: "Shared/CCmarkGFM", pkgConfig: "libcmark-gfm"),
     .systemLibrary(name: "CGumbo", path: "Shared/CGumbo", pkgConfig: "gumbo"),
@@ -85,6 +86,8 @@ let package = Package(
     // Logging, TLS, the RPC runtime, database access and the service kit.
     library("KPLogging", dependencies: []),
     library("KPTLS", dependencies: ["COpenSSL", "CKPShim", "KPLogging"]),
+    // Access tokens and opaque secrets, verified offline by every service.
+    library("KPTokens", dependencies: ["COpenSSL"]),
     library(
       "KPRPC", dependencies: ["KPTLS", "KPProtocol", "KPProtoRuntime", "CSystem", "KPLogging"]),
     library("KPDatabase", dependencies: ["CLibPQ", "KPLogging"]),
@@ -105,7 +108,9 @@ let package = Package(
 
     // Executables.
     service("Gateway", folder: "Gateway", dependencies: serviceDependencies),
-    service("Auth", folder: "Auth", dependencies: serviceDependencies),
+    service(
+      "Auth", folder: "Auth",
+      dependencies: serviceDependencies + ["KPTokens", "KPDatabase", "CArgon2"]),
     service("Tenants", folder: "Tenants", dependencies: serviceDependencies + ["KPDatabase"]),
     service("Knowledge", folder: "Knowledge", dependencies: serviceDependencies),
     service("Ingest", folder: "Ingest", dependencies: serviceDependencies),
@@ -157,6 +162,16 @@ let package = Package(
       name: "KPDocumentsTests",
       dependencies: ["KPDocuments"],
       path: "Tests/KPDocumentsTests"
+    ),
+    .testTarget(
+      name: "KPTokensTests",
+      dependencies: ["KPTokens", "COpenSSL"],
+      path: "Tests/KPTokensTests"
+    ),
+    .testTarget(
+      name: "AuthTests",
+      dependencies: ["Auth", "KPTokens", "KPTesting", "KPDatabase", "KPRPC", "KPProtocol"],
+      path: "Tests/AuthTests"
     ),
     .testTarget(
       name: "TenantsTests",
