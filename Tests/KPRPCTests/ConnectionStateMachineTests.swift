@@ -205,4 +205,37 @@ struct ConnectionStateMachineTests {
           id: id, error: RPCError(.notFound, "no such document"), trailers: Metadata())
       ])
   }
+
+  @Test("connection-level frames need call id 0 and call frames need another")
+  func callIDPlacement() {
+    var pinged = activeServer()
+    let ping = pinged.receive(envelope(7, .ping(Kp_Wire_V1_Ping())), now: now)
+    #expect(isClose(ping)?.contains("connection-level frame carried call id 7") == true)
+
+    var started = activeServer()
+    let start = started.receive(envelope(0, start()), now: now)
+    #expect(isClose(start)?.contains("call id 0") == true)
+  }
+
+  @Test("a client refuses a half-close from the server")
+  func halfCloseFromServer() {
+    var machine = ConnectionStateMachine(role: .client, limits: ConnectionLimits())
+    _ = machine.receive(envelope(0, .settings(Kp_Wire_V1_Settings())), now: now)
+    _ = machine.startCall()
+    let actions = machine.receive(envelope(1, .halfClose(Kp_Wire_V1_HalfClose())), now: now)
+    #expect(isClose(actions)?.contains("may not half-close") == true)
+  }
+
+  @Test(
+    "a method that is not /package.Service/Method gets INVALID_ARGUMENT",
+    arguments: ["/foo", "foo/Bar", "/kp.Echo/", "//Echo", "/Echo/Echo", "/a.B/c/d"])
+  func malformedMethod(path: String) {
+    var machine = activeServer()
+    let actions = machine.receive(envelope(1, start(path)), now: now)
+    guard case .send(let frame) = actions.first, case .status(let status) = frame.kind else {
+      Issue.record("expected a status for \(path), got \(actions)")
+      return
+    }
+    #expect(status.code == .invalidArgument)
+  }
 }

@@ -180,4 +180,38 @@ struct RPCLimitTests {
     #expect(ContinuousClock.now - start < .seconds(3))
     channel.close()
   }
+
+  @Test("a client keeps to the frame size and window its server announced")
+  func peerSettingsRespected() async throws {
+    var configuration = RPCServerConfiguration()
+    configuration.limits.maximumFrameSize = 4096
+    configuration.limits.initialCallWindow = 2048
+    let server = try mesh.startServer(
+      service: "knowledge", offering: [EchoService()], configuration: configuration)
+    defer { Task { await server.shutdown(grace: .zero) } }
+    let channel = try mesh.channel(
+      from: "gateway", to: "knowledge", ports: [server.port], configuration: oneAttempt)
+
+    _ = try await echo(channel)
+    var large = Kp_Testing_V1_EchoRequest()
+    large.payload = [UInt8](repeating: 7, count: 8192)
+    do {
+      _ = try await channel.unary(Kp_Testing_V1_Echo.echo, large)
+      Issue.record("an oversize request was sent")
+    } catch {
+      #expect(error.code == .resourceExhausted)
+      #expect(error.message.contains("accepts in one frame"))
+    }
+
+    // 40 messages of 1 KiB against a 2 KiB window: the client waits for credit instead of
+    // overrunning the window (which the server would treat as a protocol violation).
+    let joined = try await channel.clientStreaming(Kp_Testing_V1_Echo.clientStream) { writer in
+      var part = Kp_Testing_V1_EchoRequest()
+      part.payload = [UInt8](repeating: 1, count: 1024)
+      for _ in 0..<40 { try await writer.send(part) }
+    }
+    #expect(joined.payload.count == 40 * 1024)
+    #expect(server.acceptedConnectionCount == 1)
+    channel.close()
+  }
 }

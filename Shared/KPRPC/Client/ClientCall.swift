@@ -8,6 +8,9 @@ final class ClientCall: CallEndpoint, @unchecked Sendable {
   let inbound: InboundMessages
   let window: SendWindow
   let loop: EventLoop
+  private let messageLimitSource: Connection
+
+  private var messageLimit: Int { messageLimitSource.peerMessageLimit }
   private let outcome = Mutex<(error: RPCError?, trailers: Metadata)?>(nil)
 
   // Loop-only state.
@@ -19,12 +22,14 @@ final class ClientCall: CallEndpoint, @unchecked Sendable {
   init(connection: Connection) {
     self.connection = connection
     self.loop = connection.loop
+    self.messageLimitSource = connection
     let threshold = connection.limits.initialCallWindow / 2
     let box = CallBox()
     inbound = InboundMessages(reportThreshold: threshold) { bytes in
       box.report(bytes)
     }
-    window = SendWindow(initial: connection.limits.initialCallWindow)
+    // The default window; the connection moves it to the server's announced window.
+    window = SendWindow(initial: ConnectionLimits().initialCallWindow)
     box.call = self
   }
 
@@ -51,6 +56,7 @@ final class ClientCall: CallEndpoint, @unchecked Sendable {
 
   /// Sends one message, waiting for flow-control credit.
   func send(_ data: [UInt8]) async throws(RPCError) {
+    try checkSize(data.count)
     try await window.acquire(data.count)
     loop.execute { [self] in
       if let connection { connection.sendMessage(id: id, data: data) }
@@ -69,6 +75,12 @@ final class ClientCall: CallEndpoint, @unchecked Sendable {
     loop.execute { [self] in
       if let connection { connection.cancelCall(id: id, error: error) }
     }
+  }
+
+  /// Refuses a message larger than the server accepts, before anything is sent.
+  func checkSize(_ count: Int) throws(RPCError) {
+    let limit = messageLimit
+    guard count <= limit else { throw .messageTooLarge(count, limit: limit) }
   }
 
   fileprivate func reportConsumed(_ bytes: Int) {

@@ -104,8 +104,9 @@ public final class RPCChannel: Sendable {
     options: CallOptions,
     deadline: MonotonicInstant
   ) async throws(RPCError) -> Response {
-    let call = try startCall(method.path, options: options, deadline: deadline) {
-      connection, id in
+    let call = try startCall(
+      method.path, options: options, deadline: deadline, firstMessageSize: requestBytes.count
+    ) { connection, id in
       connection.sendMessage(id: id, data: requestBytes)
       connection.sendHalfClose(id: id)
     }
@@ -131,8 +132,9 @@ public final class RPCChannel: Sendable {
     let deadline = try effectiveDeadline(options)
     let options = try intercepted(method.path, options)
     let bytes = request.serializedBytes()
-    let call = try startCall(method.path, options: options, deadline: deadline) {
-      connection, id in
+    let call = try startCall(
+      method.path, options: options, deadline: deadline, firstMessageSize: bytes.count
+    ) { connection, id in
       connection.sendMessage(id: id, data: bytes)
       connection.sendHalfClose(id: id)
     }
@@ -260,10 +262,12 @@ public final class RPCChannel: Sendable {
     _ path: String,
     options: CallOptions,
     deadline: MonotonicInstant,
+    firstMessageSize: Int? = nil,
     then firstFrames: @escaping @Sendable (Connection, UInt64) -> Void
   ) throws(RPCError) -> ClientCall {
     let connection = try pickConnection()
     let call = ClientCall(connection: connection)
+    if let firstMessageSize { try call.checkSize(firstMessageSize) }
     var metadata = options.metadata
     if metadata[MetadataKey.traceID] == nil {
       metadata.add(MetadataKey.traceID, ServerContext.current?.traceID ?? TraceID.make())

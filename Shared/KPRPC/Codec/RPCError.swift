@@ -77,4 +77,9 @@ extension RPCError {
   static func cancelled(_ message: String = "the call was cancelled") -> RPCError {
     RPCError(.cancelled, message)
   }
+  static func messageTooLarge(_ count: Int, limit: Int) -> RPCError {
+    RPCError(
+      .resourceExhausted,
+      "a message of \(count) bytes exceeds the \(limit) bytes the peer accepts in one frame")
+  }
 }

@@ -2,6 +2,7 @@ import CSystem
 import KPLogging
 import KPProtocol
 import KPTLS
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -90,6 +91,15 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
 
   /// Whether the connection ever became ready for calls.
   private(set) var wasReady = false
+
+  /// The largest message the peer accepts in one frame, less the envelope's overhead; the
+  /// default until the peer's settings arrive. Read from any thread.
+  var peerMessageLimit: Int { peerMessageLimitStorage.load(ordering: .relaxed) }
+  private let peerMessageLimitStorage = Atomic<Int>(
+    ConnectionLimits().maximumFrameSize - Connection.envelopeOverhead)
+
+  /// Bytes an envelope adds around a payload: call id, frame kind and payload field headers.
+  static let envelopeOverhead = 32
 
   /// Whether settings have been exchanged and calls may flow.
   var isReady: Bool { phase == .established && machine.state != .awaitingSettings }
@@ -257,8 +267,15 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     case .failUnprocessedCalls(let ids, let error):
       for id in ids { calls.removeValue(forKey: id)?.terminate(error, trailers: Metadata()) }
     case .peerSettings(let settings):
-      if settings.maxFrameSize > 0 && Int(settings.maxFrameSize) < limits.maximumFrameSize {
-        decoder = FrameDecoder(maximumFrameSize: limits.maximumFrameSize)
+      if settings.maxFrameSize > 0 {
+        peerMessageLimitStorage.store(
+          max(0, Int(settings.maxFrameSize) - Self.envelopeOverhead), ordering: .relaxed)
+      }
+      // Client calls opened before the settings assumed the default window; move each to the
+      // window the server announced.
+      let windowDelta = machine.peerInitialCallWindow - ConnectionLimits().initialCallWindow
+      if role == .client && windowDelta != 0 {
+        for endpoint in calls.values { endpoint.grant(windowDelta) }
       }
       handshakeTimer?.cancel()
       handshakeTimer = nil
@@ -271,6 +288,10 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
       pongTimer?.cancel()
       pongTimer = nil
     case .close(let goAway, let reason):
+      if goAway != nil {
+        logger.warning(
+          "closing the connection", ["peer": peerDescription, "reason": reason.message])
+      }
       closeGracefully(goAway: goAway, reason: reason)
     }
     if machine.state == .draining || machine.state == .closed, let callback = onDrain {
@@ -299,6 +320,11 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     envelope.callId = id
     envelope.kind = .start(start)
     calls[id] = endpoint
+    if machine.state != .awaitingSettings {
+      // Calls start with the default window; this one opens after the peer announced its own.
+      let windowDelta = machine.peerInitialCallWindow - ConnectionLimits().initialCallWindow
+      if windowDelta != 0 { endpoint.grant(windowDelta) }
+    }
     enqueue(envelope)
     return .success(id)
   }

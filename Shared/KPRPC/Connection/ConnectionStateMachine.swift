@@ -188,6 +188,17 @@ struct ConnectionStateMachine {
     }
 
     switch kind {
+    case .settings, .ping, .pong, .goaway:
+      guard envelope.callId == 0 else {
+        return protocolViolation("a connection-level frame carried call id \(envelope.callId)")
+      }
+    default:
+      guard envelope.callId != 0 else {
+        return protocolViolation("a call frame carried call id 0")
+      }
+    }
+
+    switch kind {
     case .settings:
       return protocolViolation("settings may be sent only once")
     case .start(let start):
@@ -238,7 +249,7 @@ struct ConnectionStateMachine {
           ))
       ]
     }
-    if start.method.isEmpty || !start.method.hasPrefix("/") {
+    if !Self.isMethodPath(start.method) {
       return [
         statusFrame(
           id: id,
@@ -268,6 +279,7 @@ struct ConnectionStateMachine {
   }
 
   private mutating func receiveHalfClose(id: UInt64) -> [Action] {
+    guard role == .server else { return protocolViolation("a server may not half-close") }
     guard var call = calls[id] else { return [] }
     call.peerHalfClosed = true
     calls[id] = call
@@ -355,6 +367,13 @@ struct ConnectionStateMachine {
     var envelope = Kp_Wire_V1_Envelope()
     envelope.kind = .goaway(goAway)
     return [.close(goAway: envelope, reason: error)]
+  }
+
+  /// Whether a method is of the form `/package.Service/Method`.
+  static func isMethodPath(_ path: String) -> Bool {
+    let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+    return parts.count == 3 && parts[0].isEmpty && !parts[1].isEmpty && !parts[2].isEmpty
+      && parts[1].contains(".")
   }
 
   /// A status frame for a call refused before it opened.

@@ -128,6 +128,23 @@ public enum Socket {
     return descriptor
   }
 
+  /// The address of a connected socket's peer, as `host:port`, for logs.
+  static func peerAddress(_ descriptor: Int32) -> String {
+    var address = sockaddr_in()
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let found = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        getpeername(descriptor, $0, &length) == 0
+      }
+    }
+    guard found else { return "an unknown peer" }
+    var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+    inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count))
+    let host = String(
+      decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    return "\(host):\(UInt16(bigEndian: address.sin_port))"
+  }
+
   /// The pending error of a socket (0 when a connect succeeded).
   static func pendingError(_ descriptor: Int32) -> Int32 {
     var value: Int32 = 0

@@ -31,6 +31,17 @@ public final class HealthStatus: Sendable {
     for service in services { set(service, status) }
   }
 
+  /// Ends every Watch stream: its callers see the last status, then the end of the call.
+  /// A draining server does this so that open watches do not hold the drain for its whole
+  /// grace period.
+  public func endWatches() {
+    let watchers = state.withLock { state in
+      defer { state.watchers.removeAll() }
+      return state.watchers.values.map(\.continuation)
+    }
+    for watcher in watchers { watcher.finish() }
+  }
+
   /// The status of a service, or nil when the server does not know it.
   public func status(of service: String) -> Serving? {
     state.withLock { $0.statuses[service] }

@@ -107,6 +107,7 @@ public final class RPCServer: Sendable {
   public func shutdown(grace: Duration? = nil) async {
     let grace = grace ?? configuration.shutdownGracePeriod
     health.setAll(.notServing)
+    health.endWatches()
     let (listener, connections) = state.withLock { state in
       state.shuttingDown = true
       defer { state.listener = -1 }
@@ -138,7 +139,6 @@ public final class RPCServer: Sendable {
     while connectionCount > 0 {
       try? await Task.sleep(for: .milliseconds(2))
     }
-    logger.info("stopped", [:])
   }
 
   // MARK: Connections
@@ -167,7 +167,7 @@ public final class RPCServer: Sendable {
       let connection = Connection(
         loop: loop, descriptor: descriptor, session: session, role: .server, connecting: false,
         limits: configuration.limits, keepalive: configuration.keepalive, logger: logger,
-        peerDescription: "client fd \(descriptor)")
+        peerDescription: Socket.peerAddress(descriptor))
       connection.openCall = { [weak self] connection, id, start in
         guard let self else { return .failure(.unavailable("the server is gone")) }
         return self.openCall(connection: connection, id: id, start: start)

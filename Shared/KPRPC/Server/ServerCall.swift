@@ -58,6 +58,8 @@ final class ServerCall: CallEndpoint, @unchecked Sendable {
 
   /// Sends one response message, waiting for flow-control credit.
   func send(_ data: [UInt8]) async throws(RPCError) {
+    let limit = connection.peerMessageLimit
+    guard data.count <= limit else { throw .messageTooLarge(data.count, limit: limit) }
     try await window.acquire(data.count)
     guard !isEnded else { throw .cancelled("the call already ended") }
     let connection = connection
