@@ -77,7 +77,8 @@ public enum MeshService {
 
   /// Serves `services` as the mesh identity `service` until a shutdown signal, then drains.
   ///
-  /// - Returns: The process exit status: 0 after a clean drain, 1 when start-up failed.
+  /// - Returns: The process exit status: 0 after a clean drain, 2 for an invalid setting, 1 when
+  ///   start-up failed otherwise (a port in use, an unreadable certificate).
   public static func run(
     service: String,
     configuration: ServiceConfiguration,
@@ -88,10 +89,17 @@ public enum MeshService {
     let server: RPCServer
     let metrics: MetricsEndpoint
     do {
-      server = try makeServer(
-        service: service, configuration: configuration, services: services, logger: logger)
+      // Every setting is checked before anything listens: a bad one is a usage error (exit 2).
+      let metricsAddress: SocketAddress
+      do {
+        metricsAddress = try address(configuration, "metrics-address")
+        server = try makeServer(
+          service: service, configuration: configuration, services: services, logger: logger)
+      } catch let error as ConfigurationError {
+        logger.error("invalid configuration", ["error": error.message])
+        return ServiceCommand.usageExitStatus
+      }
       try server.start()
-      let metricsAddress = try address(configuration, "metrics-address")
       metrics = try MetricsEndpoint(
         host: metricsAddress.host, port: metricsAddress.port, logger: logger
       ) { [server] in server.metrics.prometheusText() }
@@ -175,10 +183,14 @@ public enum MeshService {
     _ configuration: ServiceConfiguration, _ name: String
   ) throws(ConfigurationError) -> SocketAddress {
     let text = try configuration.string(name)
-    guard let address = SocketAddress(text) else {
+    guard var address = SocketAddress(text), !address.host.contains(":") else {
       throw ConfigurationError(
-        code: .invalidValue, message: "--\(name) '\(text)' is not of the form host:port")
+        code: .invalidValue,
+        message:
+          "\(name) '\(text)' (from \(configuration.source(of: name).map { "\($0)" } ?? "default"))"
+          + " is not of the form host:port with an IPv4 address or host name")
     }
+    if address.host.isEmpty { address.host = "127.0.0.1" }
     return address
   }
 }

@@ -85,6 +85,7 @@ public final class TestCertificateAuthority: @unchecked Sendable {
     self.certificatePEM = try Self.pem(certificate: certificate)
     self.certificatePath = (directory as NSString).appendingPathComponent("ca.pem")
     try Self.write(certificatePEM, to: certificatePath, mode: 0o644)
+    TemporaryDirectories.removeAtExit(directory)
   }
 
   deinit {
@@ -297,5 +298,23 @@ public final class TestCertificateAuthority: @unchecked Sendable {
     ERR_clear_error()
     let suffix = details.isEmpty ? "" : " (OpenSSL: \(details.joined(separator: "; ")))"
     return TestCertificateAuthorityError(message: message + suffix)
+  }
+}
+
+/// Directories removed when the test process exits, for CAs kept in statics (never
+/// deinitialised) whose private keys would otherwise stay in the temporary directory.
+private enum TemporaryDirectories {
+  private static let pending = Mutex<[String]>([])
+  private static let registered: Void = {
+    atexit {
+      for directory in TemporaryDirectories.pending.withLock({ $0 }) {
+        try? FileManager.default.removeItem(atPath: directory)
+      }
+    }
+  }()
+
+  static func removeAtExit(_ directory: String) {
+    _ = registered
+    pending.withLock { $0.append(directory) }
   }
 }

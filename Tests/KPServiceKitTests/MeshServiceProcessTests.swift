@@ -125,7 +125,8 @@ struct MeshServiceProcessTests {
     try process.run()
     process.waitUntilExit()
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    #expect(process.terminationStatus == 1)
+    // A setting that points nowhere is a usage error.
+    #expect(process.terminationStatus == 2)
     #expect(text.contains("/nonexistent/kp-certs/knowledge.pem is missing"))
   }
 }
