@@ -31,7 +31,7 @@ public enum DatabaseSettings {
       "database-tenants-per-connection",
       help: "A connection that has worked for this many tenants is replaced, bounding the "
         + "catalog cache each PostgreSQL backend keeps.",
-      valueName: "count", default: "250"),
+      valueName: "count", default: "2000"),
     Setting(
       "database-connection-lifetime-seconds",
       help: "A connection older than this is replaced.", valueName: "seconds", default: "1800"),
