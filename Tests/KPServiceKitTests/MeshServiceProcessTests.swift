@@ -69,7 +69,7 @@ struct MeshServiceProcessTests {
     let binary = Self.binaryDirectory.appendingPathComponent("kp-knowledge")
     try #require(FileManager.default.isExecutableFile(atPath: binary.path), "\(binary.path)")
     let mesh = try TestMesh()
-    let certs = try certificates(mesh, services: ["knowledge"])
+    let certs = try certificates(mesh, services: ["knowledge", "cli"])
     defer { try? FileManager.default.removeItem(at: certs) }
 
     let process = Process()
@@ -99,6 +99,22 @@ struct MeshServiceProcessTests {
     #expect(
       String(decoding: body, as: UTF8.self).contains(
         "kp_rpc_server_calls_total{method=\"/kp.health.v1.Health/Check\",code=\"OK\"} 1"))
+
+    // `kp status` asks the same port over mutual TLS, as the cli identity.
+    let status = Process()
+    status.executableURL = Self.binaryDirectory.appendingPathComponent("kp")
+    status.arguments = [
+      "status", "--certs-dir", certs.path, "--addresses", "knowledge=127.0.0.1:\(rpcPort)",
+    ]
+    let statusOutput = Pipe()
+    status.standardOutput = statusOutput
+    try status.run()
+    status.waitUntilExit()
+    let table = String(
+      decoding: statusOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(status.terminationStatus == 0)
+    #expect(table.contains("kp-knowledge  127.0.0.1:\(rpcPort)"))
+    #expect(table.contains("SERVING"))
 
     kill(process.processIdentifier, SIGTERM)
     let deadline = Date().addingTimeInterval(10)
