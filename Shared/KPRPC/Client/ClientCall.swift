@@ -28,8 +28,11 @@ final class ClientCall: CallEndpoint, @unchecked Sendable {
     inbound = InboundMessages(reportThreshold: threshold) { bytes in
       box.report(bytes)
     }
-    // The default window; the connection moves it to the server's announced window.
-    window = SendWindow(initial: ConnectionLimits().initialCallWindow)
+    // No credit until the connection knows the server's announced window and grants it, so a
+    // streaming sender never overruns a window smaller than the default. (The first message of
+    // a unary or server-streaming call goes out with the call's start, which any window
+    // admits.)
+    window = SendWindow(initial: 0)
     box.call = self
   }
 

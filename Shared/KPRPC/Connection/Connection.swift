@@ -271,11 +271,10 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
         peerMessageLimitStorage.store(
           max(0, Int(settings.maxFrameSize) - Self.envelopeOverhead), ordering: .relaxed)
       }
-      // Client calls opened before the settings assumed the default window; move each to the
-      // window the server announced.
-      let windowDelta = machine.peerInitialCallWindow - ConnectionLimits().initialCallWindow
-      if role == .client && windowDelta != 0 {
-        for endpoint in calls.values { endpoint.grant(windowDelta) }
+      // Client calls opened before the settings have no send credit yet: each gets the window
+      // the server announced now.
+      if role == .client {
+        for endpoint in calls.values { endpoint.grant(machine.peerInitialCallWindow) }
       }
       handshakeTimer?.cancel()
       handshakeTimer = nil
@@ -321,9 +320,9 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     envelope.kind = .start(start)
     calls[id] = endpoint
     if machine.state != .awaitingSettings {
-      // Calls start with the default window; this one opens after the peer announced its own.
-      let windowDelta = machine.peerInitialCallWindow - ConnectionLimits().initialCallWindow
-      if windowDelta != 0 { endpoint.grant(windowDelta) }
+      // A call starts with no send credit; once the server's settings are known it gets the
+      // window they announced (calls opened earlier get it when the settings arrive).
+      endpoint.grant(machine.peerInitialCallWindow)
     }
     enqueue(envelope)
     return .success(id)
