@@ -112,7 +112,9 @@ let package = Package(
       "Auth", folder: "Auth",
       dependencies: serviceDependencies + ["KPTokens", "KPDatabase", "CArgon2"]),
     service("Tenants", folder: "Tenants", dependencies: serviceDependencies + ["KPDatabase"]),
-    service("Knowledge", folder: "Knowledge", dependencies: serviceDependencies),
+    service(
+      "Knowledge", folder: "Knowledge",
+      dependencies: serviceDependencies + ["KPDatabase", "KPDocuments", "KPTokens"]),
     service("Ingest", folder: "Ingest", dependencies: serviceDependencies),
     service("Agent", folder: "Agent", dependencies: serviceDependencies),
     service("CLI", folder: "CLI", dependencies: serviceDependencies),
@@ -177,6 +179,11 @@ let package = Package(
       name: "TenantsTests",
       dependencies: ["Tenants", "KPTesting", "KPDatabase", "KPRPC", "KPProtocol", "KPTLS"],
       path: "Tests/TenantsTests"
+    ),
+    .testTarget(
+      name: "KnowledgeTests",
+      dependencies: ["Knowledge", "KPTesting", "KPDatabase", "KPRPC", "KPProtocol", "KPTLS"],
+      path: "Tests/KnowledgeTests"
     ),
     .testTarget(
       name: "KPHTTPTests",

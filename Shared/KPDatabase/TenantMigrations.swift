@@ -89,6 +89,48 @@ public enum TenantMigrations {
         );
         CREATE INDEX auth_audit_log_at ON auth_audit_log (at);
         """),
+    TenantMigration(
+      version: 4, owner: "knowledge", summary: "documents, chunks and the full-text index",
+      sql: """
+        CREATE TABLE documents (
+          id text PRIMARY KEY,
+          source text NOT NULL,
+          external_id text NOT NULL,
+          title text NOT NULL DEFAULT '',
+          url text NOT NULL DEFAULT '',
+          content_type text NOT NULL DEFAULT '',
+          text text NOT NULL DEFAULT '',
+          acl_tenant_wide boolean NOT NULL DEFAULT false,
+          acl_users text[] NOT NULL DEFAULT '{}',
+          acl_groups text[] NOT NULL DEFAULT '{}',
+          attributes jsonb NOT NULL DEFAULT '{}',
+          modified_at timestamptz,
+          content_hash bytea NOT NULL,
+          version bigint NOT NULL DEFAULT 1 CHECK (version >= 1),
+          bytes bigint NOT NULL DEFAULT 0 CHECK (bytes >= 0),
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          UNIQUE (source, external_id)
+        );
+        CREATE INDEX documents_acl_users ON documents USING gin (acl_users);
+        CREATE INDEX documents_acl_groups ON documents USING gin (acl_groups);
+        CREATE TABLE chunks (
+          document_id text NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+          ordinal integer NOT NULL CHECK (ordinal >= 0),
+          heading_path text[] NOT NULL DEFAULT '{}',
+          text text NOT NULL,
+          search_config regconfig NOT NULL DEFAULT 'english',
+          search_title text NOT NULL DEFAULT '',
+          search_headings text NOT NULL DEFAULT '',
+          search tsvector GENERATED ALWAYS AS (
+            setweight(to_tsvector(search_config, search_title), 'A')
+            || setweight(to_tsvector(search_config, search_headings), 'B')
+            || setweight(to_tsvector(search_config, text), 'C')
+          ) STORED,
+          PRIMARY KEY (document_id, ordinal)
+        );
+        CREATE INDEX chunks_search ON chunks USING gin (search);
+        """),
     // Append new migrations here, with the next version number.
   ]
 

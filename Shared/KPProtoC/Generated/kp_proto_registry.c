@@ -101,6 +101,7 @@ static const KPProtoRegistryEntry kp_proto_registry[] = {
   {"kp.knowledge.v1.DeleteDocumentsResponse", &kp__knowledge__v1__delete_documents_response__descriptor},
   {"kp.knowledge.v1.Document", &kp__knowledge__v1__document__descriptor},
   {"kp.knowledge.v1.Document.AttributesEntry", &kp__knowledge__v1__document__attributes_entry__descriptor},
+  {"kp.knowledge.v1.DocumentChunk", &kp__knowledge__v1__document_chunk__descriptor},
   {"kp.knowledge.v1.ExternalKey", &kp__knowledge__v1__external_key__descriptor},
   {"kp.knowledge.v1.GetDocumentRequest", &kp__knowledge__v1__get_document_request__descriptor},
   {"kp.knowledge.v1.GetDocumentResponse", &kp__knowledge__v1__get_document_response__descriptor},

@@ -82,13 +82,17 @@ public struct Kp_Knowledge_V1_Document: ProtoGeneratedMessage {
   /// Free-form attributes from the source, such as "author" or "space".
   public var attributes: [String: String] = [:]
 
+  /// The text cut along its structure (ingest's chunker), in order. When empty, the store cuts
+  /// `text` itself at blank lines, with no headings. Not returned by GetDocument.
+  public var chunks: [Kp_Knowledge_V1_DocumentChunk] = []
+
   /// The message's full protobuf name.
   public static let protoMessageName = "kp.knowledge.v1.Document"
 
   /// Where each field lives in protobuf-c's struct for the message.
   public static let protoSchema = ProtoSchema.resolve(
     kp_proto_message_descriptor("kp.knowledge.v1.Document"), name: protoMessageName,
-    fieldNumbers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
+    fieldNumbers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])
 
   /// Creates a message with every field at its default.
   public init() {}
@@ -107,11 +111,12 @@ public struct Kp_Knowledge_V1_Document: ProtoGeneratedMessage {
     self.contentHash = try fields.value(at: 9)
     self.version = try fields.value(at: 10)
     self.attributes = try fields.map(at: 11)
+    self.chunks = try fields.list(at: 12)
   }
 
   /// The message as a field tree.
   public func protoFields() -> ProtoFields {
-    var fields = ProtoFields(count: 12)
+    var fields = ProtoFields(count: 13)
     fields.set(self.id, at: 0)
     fields.set(self.source, at: 1)
     fields.set(self.externalId, at: 2)
@@ -124,6 +129,41 @@ public struct Kp_Knowledge_V1_Document: ProtoGeneratedMessage {
     fields.set(self.contentHash, at: 9)
     fields.set(self.version, at: 10)
     fields.setMap(self.attributes, at: 11)
+    fields.setList(self.chunks, at: 12)
+    return fields
+  }
+}
+
+/// One indexed piece of a document's text, under the headings it belongs to.
+public struct Kp_Knowledge_V1_DocumentChunk: ProtoGeneratedMessage {
+  /// The headings above the chunk, outermost first; ranked below the title, above the body.
+  public var headingPath: [String] = []
+
+  /// The `text` field (2).
+  public var text: String = ""
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.knowledge.v1.DocumentChunk"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.knowledge.v1.DocumentChunk"), name: protoMessageName,
+    fieldNumbers: [1, 2])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.headingPath = try fields.list(at: 0)
+    self.text = try fields.value(at: 1)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 2)
+    fields.setList(self.headingPath, at: 0)
+    fields.set(self.text, at: 1)
     return fields
   }
 }
@@ -591,7 +631,8 @@ public struct Kp_Knowledge_V1_SearchHit: ProtoGeneratedMessage {
   /// The `source` field (4).
   public var source: String = ""
 
-  /// A short passage around the match.
+  /// A short passage around the match, plain text (not HTML-escaped) with each matching word
+  /// wrapped in "<mark>" and "</mark>".
   public var snippet: String = ""
 
   /// Higher is more relevant; comparable only within one search.
@@ -710,13 +751,16 @@ public struct Kp_Knowledge_V1_SourceStats: ProtoGeneratedMessage {
   /// The newest modification time among the source's documents.
   public var lastModifiedAtMicros: Int64 = 0
 
+  /// The `chunks` field (4).
+  public var chunks: UInt64 = 0
+
   /// The message's full protobuf name.
   public static let protoMessageName = "kp.knowledge.v1.SourceStats"
 
   /// Where each field lives in protobuf-c's struct for the message.
   public static let protoSchema = ProtoSchema.resolve(
     kp_proto_message_descriptor("kp.knowledge.v1.SourceStats"), name: protoMessageName,
-    fieldNumbers: [1, 2, 3])
+    fieldNumbers: [1, 2, 3, 4])
 
   /// Creates a message with every field at its default.
   public init() {}
@@ -726,14 +770,16 @@ public struct Kp_Knowledge_V1_SourceStats: ProtoGeneratedMessage {
     self.documents = try fields.value(at: 0)
     self.storedBytes = try fields.value(at: 1)
     self.lastModifiedAtMicros = try fields.value(at: 2)
+    self.chunks = try fields.value(at: 3)
   }
 
   /// The message as a field tree.
   public func protoFields() -> ProtoFields {
-    var fields = ProtoFields(count: 3)
+    var fields = ProtoFields(count: 4)
     fields.set(self.documents, at: 0)
     fields.set(self.storedBytes, at: 1)
     fields.set(self.lastModifiedAtMicros, at: 2)
+    fields.set(self.chunks, at: 3)
     return fields
   }
 }
@@ -749,13 +795,16 @@ public struct Kp_Knowledge_V1_StatsResponse: ProtoGeneratedMessage {
   /// Keyed by source.
   public var bySource: [String: Kp_Knowledge_V1_SourceStats] = [:]
 
+  /// The `chunks` field (4).
+  public var chunks: UInt64 = 0
+
   /// The message's full protobuf name.
   public static let protoMessageName = "kp.knowledge.v1.StatsResponse"
 
   /// Where each field lives in protobuf-c's struct for the message.
   public static let protoSchema = ProtoSchema.resolve(
     kp_proto_message_descriptor("kp.knowledge.v1.StatsResponse"), name: protoMessageName,
-    fieldNumbers: [1, 2, 3])
+    fieldNumbers: [1, 2, 3, 4])
 
   /// Creates a message with every field at its default.
   public init() {}
@@ -765,14 +814,16 @@ public struct Kp_Knowledge_V1_StatsResponse: ProtoGeneratedMessage {
     self.documents = try fields.value(at: 0)
     self.storedBytes = try fields.value(at: 1)
     self.bySource = try fields.map(at: 2)
+    self.chunks = try fields.value(at: 3)
   }
 
   /// The message as a field tree.
   public func protoFields() -> ProtoFields {
-    var fields = ProtoFields(count: 3)
+    var fields = ProtoFields(count: 4)
     fields.set(self.documents, at: 0)
     fields.set(self.storedBytes, at: 1)
     fields.setMap(self.bySource, at: 2)
+    fields.set(self.chunks, at: 3)
     return fields
   }
 }

@@ -107,6 +107,51 @@ void   kp__knowledge__v1__document__free_unpacked
   assert(message->base.descriptor == &kp__knowledge__v1__document__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   kp__knowledge__v1__document_chunk__init
+                     (Kp__Knowledge__V1__DocumentChunk         *message)
+{
+  static const Kp__Knowledge__V1__DocumentChunk init_value = KP__KNOWLEDGE__V1__DOCUMENT_CHUNK__INIT;
+  *message = init_value;
+}
+size_t kp__knowledge__v1__document_chunk__get_packed_size
+                     (const Kp__Knowledge__V1__DocumentChunk *message)
+{
+  assert(message->base.descriptor == &kp__knowledge__v1__document_chunk__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__knowledge__v1__document_chunk__pack
+                     (const Kp__Knowledge__V1__DocumentChunk *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__knowledge__v1__document_chunk__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__knowledge__v1__document_chunk__pack_to_buffer
+                     (const Kp__Knowledge__V1__DocumentChunk *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__knowledge__v1__document_chunk__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Knowledge__V1__DocumentChunk *
+       kp__knowledge__v1__document_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Knowledge__V1__DocumentChunk *)
+     protobuf_c_message_unpack (&kp__knowledge__v1__document_chunk__descriptor,
+                                allocator, len, data);
+}
+void   kp__knowledge__v1__document_chunk__free_unpacked
+                     (Kp__Knowledge__V1__DocumentChunk *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__knowledge__v1__document_chunk__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   kp__knowledge__v1__upsert_documents_request__init
                      (Kp__Knowledge__V1__UpsertDocumentsRequest         *message)
 {
@@ -993,7 +1038,7 @@ const ProtobufCMessageDescriptor kp__knowledge__v1__document__attributes_entry__
   (ProtobufCMessageInit) kp__knowledge__v1__document__attributes_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor kp__knowledge__v1__document__field_descriptors[12] =
+static const ProtobufCFieldDescriptor kp__knowledge__v1__document__field_descriptors[13] =
 {
   {
     "id",
@@ -1139,10 +1184,23 @@ static const ProtobufCFieldDescriptor kp__knowledge__v1__document__field_descrip
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "chunks",
+    13,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Kp__Knowledge__V1__Document, n_chunks),
+    offsetof(Kp__Knowledge__V1__Document, chunks),
+    &kp__knowledge__v1__document_chunk__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned kp__knowledge__v1__document__field_indices_by_name[] = {
   7,   /* field[7] = access */
   11,   /* field[11] = attributes */
+  12,   /* field[12] = chunks */
   9,   /* field[9] = content_hash */
   5,   /* field[5] = content_type */
   2,   /* field[2] = external_id */
@@ -1157,7 +1215,7 @@ static const unsigned kp__knowledge__v1__document__field_indices_by_name[] = {
 static const ProtobufCIntRange kp__knowledge__v1__document__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 12 }
+  { 0, 13 }
 };
 const ProtobufCMessageDescriptor kp__knowledge__v1__document__descriptor =
 {
@@ -1167,11 +1225,62 @@ const ProtobufCMessageDescriptor kp__knowledge__v1__document__descriptor =
   "Kp__Knowledge__V1__Document",
   "kp.knowledge.v1",
   sizeof(Kp__Knowledge__V1__Document),
-  12,
+  13,
   kp__knowledge__v1__document__field_descriptors,
   kp__knowledge__v1__document__field_indices_by_name,
   1,  kp__knowledge__v1__document__number_ranges,
   (ProtobufCMessageInit) kp__knowledge__v1__document__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__knowledge__v1__document_chunk__field_descriptors[2] =
+{
+  {
+    "heading_path",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Kp__Knowledge__V1__DocumentChunk, n_heading_path),
+    offsetof(Kp__Knowledge__V1__DocumentChunk, heading_path),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "text",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Knowledge__V1__DocumentChunk, text),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__knowledge__v1__document_chunk__field_indices_by_name[] = {
+  0,   /* field[0] = heading_path */
+  1,   /* field[1] = text */
+};
+static const ProtobufCIntRange kp__knowledge__v1__document_chunk__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor kp__knowledge__v1__document_chunk__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.knowledge.v1.DocumentChunk",
+  "DocumentChunk",
+  "Kp__Knowledge__V1__DocumentChunk",
+  "kp.knowledge.v1",
+  sizeof(Kp__Knowledge__V1__DocumentChunk),
+  2,
+  kp__knowledge__v1__document_chunk__field_descriptors,
+  kp__knowledge__v1__document_chunk__field_indices_by_name,
+  1,  kp__knowledge__v1__document_chunk__number_ranges,
+  (ProtobufCMessageInit) kp__knowledge__v1__document_chunk__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor kp__knowledge__v1__upsert_documents_request__field_descriptors[1] =
@@ -2062,7 +2171,7 @@ const ProtobufCMessageDescriptor kp__knowledge__v1__stats_request__descriptor =
   (ProtobufCMessageInit) kp__knowledge__v1__stats_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor kp__knowledge__v1__source_stats__field_descriptors[3] =
+static const ProtobufCFieldDescriptor kp__knowledge__v1__source_stats__field_descriptors[4] =
 {
   {
     "documents",
@@ -2100,8 +2209,21 @@ static const ProtobufCFieldDescriptor kp__knowledge__v1__source_stats__field_des
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "chunks",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Knowledge__V1__SourceStats, chunks),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned kp__knowledge__v1__source_stats__field_indices_by_name[] = {
+  3,   /* field[3] = chunks */
   0,   /* field[0] = documents */
   2,   /* field[2] = last_modified_at_micros */
   1,   /* field[1] = stored_bytes */
@@ -2109,7 +2231,7 @@ static const unsigned kp__knowledge__v1__source_stats__field_indices_by_name[] =
 static const ProtobufCIntRange kp__knowledge__v1__source_stats__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor kp__knowledge__v1__source_stats__descriptor =
 {
@@ -2119,7 +2241,7 @@ const ProtobufCMessageDescriptor kp__knowledge__v1__source_stats__descriptor =
   "Kp__Knowledge__V1__SourceStats",
   "kp.knowledge.v1",
   sizeof(Kp__Knowledge__V1__SourceStats),
-  3,
+  4,
   kp__knowledge__v1__source_stats__field_descriptors,
   kp__knowledge__v1__source_stats__field_indices_by_name,
   1,  kp__knowledge__v1__source_stats__number_ranges,
@@ -2177,7 +2299,7 @@ const ProtobufCMessageDescriptor kp__knowledge__v1__stats_response__by_source_en
   (ProtobufCMessageInit) kp__knowledge__v1__stats_response__by_source_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor kp__knowledge__v1__stats_response__field_descriptors[3] =
+static const ProtobufCFieldDescriptor kp__knowledge__v1__stats_response__field_descriptors[4] =
 {
   {
     "documents",
@@ -2215,16 +2337,29 @@ static const ProtobufCFieldDescriptor kp__knowledge__v1__stats_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "chunks",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Knowledge__V1__StatsResponse, chunks),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned kp__knowledge__v1__stats_response__field_indices_by_name[] = {
   2,   /* field[2] = by_source */
+  3,   /* field[3] = chunks */
   0,   /* field[0] = documents */
   1,   /* field[1] = stored_bytes */
 };
 static const ProtobufCIntRange kp__knowledge__v1__stats_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor kp__knowledge__v1__stats_response__descriptor =
 {
@@ -2234,7 +2369,7 @@ const ProtobufCMessageDescriptor kp__knowledge__v1__stats_response__descriptor =
   "Kp__Knowledge__V1__StatsResponse",
   "kp.knowledge.v1",
   sizeof(Kp__Knowledge__V1__StatsResponse),
-  3,
+  4,
   kp__knowledge__v1__stats_response__field_descriptors,
   kp__knowledge__v1__stats_response__field_indices_by_name,
   1,  kp__knowledge__v1__stats_response__number_ranges,

@@ -22,6 +22,7 @@ PROTOBUF_C__BEGIN_DECLS
 typedef struct Kp__Knowledge__V1__AccessList Kp__Knowledge__V1__AccessList;
 typedef struct Kp__Knowledge__V1__Document Kp__Knowledge__V1__Document;
 typedef struct Kp__Knowledge__V1__Document__AttributesEntry Kp__Knowledge__V1__Document__AttributesEntry;
+typedef struct Kp__Knowledge__V1__DocumentChunk Kp__Knowledge__V1__DocumentChunk;
 typedef struct Kp__Knowledge__V1__UpsertDocumentsRequest Kp__Knowledge__V1__UpsertDocumentsRequest;
 typedef struct Kp__Knowledge__V1__UpsertResult Kp__Knowledge__V1__UpsertResult;
 typedef struct Kp__Knowledge__V1__UpsertDocumentsResponse Kp__Knowledge__V1__UpsertDocumentsResponse;
@@ -130,10 +131,34 @@ struct  Kp__Knowledge__V1__Document
    */
   size_t n_attributes;
   Kp__Knowledge__V1__Document__AttributesEntry **attributes;
+  /*
+   * The text cut along its structure (ingest's chunker), in order. When empty, the store cuts
+   * `text` itself at blank lines, with no headings. Not returned by GetDocument.
+   */
+  size_t n_chunks;
+  Kp__Knowledge__V1__DocumentChunk **chunks;
 };
 #define KP__KNOWLEDGE__V1__DOCUMENT__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__knowledge__v1__document__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, {0,NULL}, 0, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, NULL, 0, {0,NULL}, 0, 0,NULL, 0,NULL }
+
+
+/*
+ * One indexed piece of a document's text, under the headings it belongs to.
+ */
+struct  Kp__Knowledge__V1__DocumentChunk
+{
+  ProtobufCMessage base;
+  /*
+   * The headings above the chunk, outermost first; ranked below the title, above the body.
+   */
+  size_t n_heading_path;
+  char **heading_path;
+  char *text;
+};
+#define KP__KNOWLEDGE__V1__DOCUMENT_CHUNK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__knowledge__v1__document_chunk__descriptor) \
+    , 0,NULL, (char *)protobuf_c_empty_string }
 
 
 struct  Kp__Knowledge__V1__UpsertDocumentsRequest
@@ -333,7 +358,8 @@ struct  Kp__Knowledge__V1__SearchHit
   char *url;
   char *source;
   /*
-   * A short passage around the match.
+   * A short passage around the match, plain text (not HTML-escaped) with each matching word
+   * wrapped in "<mark>" and "</mark>".
    */
   char *snippet;
   /*
@@ -384,10 +410,11 @@ struct  Kp__Knowledge__V1__SourceStats
    * The newest modification time among the source's documents.
    */
   int64_t last_modified_at_micros;
+  uint64_t chunks;
 };
 #define KP__KNOWLEDGE__V1__SOURCE_STATS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__knowledge__v1__source_stats__descriptor) \
-    , 0, 0, 0 }
+    , 0, 0, 0, 0 }
 
 
 struct  Kp__Knowledge__V1__StatsResponse__BySourceEntry
@@ -411,10 +438,11 @@ struct  Kp__Knowledge__V1__StatsResponse
    */
   size_t n_by_source;
   Kp__Knowledge__V1__StatsResponse__BySourceEntry **by_source;
+  uint64_t chunks;
 };
 #define KP__KNOWLEDGE__V1__STATS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__knowledge__v1__stats_response__descriptor) \
-    , 0, 0, 0,NULL }
+    , 0, 0, 0,NULL, 0 }
 
 
 /* Kp__Knowledge__V1__AccessList methods */
@@ -457,6 +485,25 @@ Kp__Knowledge__V1__Document *
                       const uint8_t       *data);
 void   kp__knowledge__v1__document__free_unpacked
                      (Kp__Knowledge__V1__Document *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Knowledge__V1__DocumentChunk methods */
+void   kp__knowledge__v1__document_chunk__init
+                     (Kp__Knowledge__V1__DocumentChunk         *message);
+size_t kp__knowledge__v1__document_chunk__get_packed_size
+                     (const Kp__Knowledge__V1__DocumentChunk   *message);
+size_t kp__knowledge__v1__document_chunk__pack
+                     (const Kp__Knowledge__V1__DocumentChunk   *message,
+                      uint8_t             *out);
+size_t kp__knowledge__v1__document_chunk__pack_to_buffer
+                     (const Kp__Knowledge__V1__DocumentChunk   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Knowledge__V1__DocumentChunk *
+       kp__knowledge__v1__document_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__knowledge__v1__document_chunk__free_unpacked
+                     (Kp__Knowledge__V1__DocumentChunk *message,
                       ProtobufCAllocator *allocator);
 /* Kp__Knowledge__V1__UpsertDocumentsRequest methods */
 void   kp__knowledge__v1__upsert_documents_request__init
@@ -795,6 +842,9 @@ typedef void (*Kp__Knowledge__V1__Document__AttributesEntry_Closure)
 typedef void (*Kp__Knowledge__V1__Document_Closure)
                  (const Kp__Knowledge__V1__Document *message,
                   void *closure_data);
+typedef void (*Kp__Knowledge__V1__DocumentChunk_Closure)
+                 (const Kp__Knowledge__V1__DocumentChunk *message,
+                  void *closure_data);
 typedef void (*Kp__Knowledge__V1__UpsertDocumentsRequest_Closure)
                  (const Kp__Knowledge__V1__UpsertDocumentsRequest *message,
                   void *closure_data);
@@ -924,6 +974,7 @@ void kp__knowledge__v1__knowledge__stats(ProtobufCService *service,
 extern const ProtobufCMessageDescriptor kp__knowledge__v1__access_list__descriptor;
 extern const ProtobufCMessageDescriptor kp__knowledge__v1__document__descriptor;
 extern const ProtobufCMessageDescriptor kp__knowledge__v1__document__attributes_entry__descriptor;
+extern const ProtobufCMessageDescriptor kp__knowledge__v1__document_chunk__descriptor;
 extern const ProtobufCMessageDescriptor kp__knowledge__v1__upsert_documents_request__descriptor;
 extern const ProtobufCMessageDescriptor kp__knowledge__v1__upsert_result__descriptor;
 extern const ProtobufCMessageDescriptor kp__knowledge__v1__upsert_documents_response__descriptor;

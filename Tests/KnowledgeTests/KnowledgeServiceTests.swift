@@ -1,0 +1,217 @@
+import Foundation
+import KPProtocol
+import KPRPC
+import Testing
+
+@testable import Knowledge
+
+/// kp-knowledge end to end: real PostgreSQL, the service over mutual TLS on loopback.
+@Suite("kp-knowledge over mutual TLS", .serialized)
+struct KnowledgeServiceTests {
+  typealias Harness = KnowledgeHarness
+
+  private func expectError(
+    _ code: RPCError.Code, _ body: () async throws -> Void,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) async {
+    do {
+      try await body()
+      Issue.record("expected \(code), but the call succeeded", sourceLocation: sourceLocation)
+    } catch let error as RPCError {
+      #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+    } catch {
+      Issue.record("expected RPCError \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+  }
+
+  @Test("upsert stores, skips unchanged content, replaces changed content, deletes")
+  func upsertLifecycle() async throws {
+    try await Harness.with { harness in
+      let tenant = try await harness.makeTenant("acme")
+      let first = try await harness.upsert(
+        tenant, [Harness.document("page-1", title: "Release notes", text: "Alpha shipped.")])
+      let id = try #require(first.first?.id)
+      #expect(first.first?.version == 1 && first.first?.changed == true)
+
+      let again = try await harness.upsert(
+        tenant, [Harness.document("page-1", title: "Release notes", text: "Alpha shipped.")])
+      #expect(again.first?.id == id && again.first?.version == 1)
+      #expect(again.first?.changed == false)
+
+      let changed = try await harness.upsert(
+        tenant, [Harness.document("page-1", title: "Release notes", text: "Beta shipped.")])
+      #expect(changed.first?.id == id && changed.first?.version == 2)
+      let stored = try #require(try await harness.get(tenant, id: id))
+      #expect(stored.text == "Beta shipped." && stored.version == 2)
+      #expect(try await harness.search(tenant, "alpha").hits.isEmpty)
+      #expect(try await harness.search(tenant, "beta").hits.map(\.documentId) == [id])
+
+      let stats = try await harness.stats(tenant)
+      #expect(stats.documents == 1 && stats.chunks == 1)
+      #expect(stats.storedBytes == UInt64("Beta shipped.".utf8.count))
+      #expect(stats.bySource["wiki"]?.documents == 1)
+
+      var delete = Kp_Knowledge_V1_DeleteDocumentsRequest()
+      delete.ids = [id]
+      let deleted = try await harness.ingest.unary(
+        Kp_Knowledge_V1_Knowledge.deleteDocuments, delete, options: Harness.options(tenant))
+      #expect(deleted.deleted == 1)
+      #expect(try await harness.search(tenant, "beta").hits.isEmpty)
+      await expectError(.notFound) { _ = try await harness.get(tenant, id: id) }
+      #expect(try await harness.stats(tenant).documents == 0)
+    }
+  }
+
+  @Test("a new document needs an access list; an update without one keeps the stored one")
+  func accessListRule() async throws {
+    try await Harness.with { harness in
+      let tenant = try await harness.makeTenant("acme")
+      await expectError(.invalidArgument) {
+        try await harness.upsert(
+          tenant, [Harness.document("p", title: "Plan", text: "Secret plan.", access: nil)])
+      }
+      try await harness.upsert(
+        tenant,
+        [Harness.document("p", title: "Plan", text: "Secret plan.", access: Harness.groups("eng"))])
+      try await harness.upsert(
+        tenant, [Harness.document("p", title: "Plan", text: "Secret plan v2.", access: nil)])
+      #expect(try await harness.search(tenant, "secret", groups: ["sales"]).hits.isEmpty)
+      #expect(try await harness.search(tenant, "secret", groups: ["eng"]).hits.count == 1)
+    }
+  }
+
+  @Test("ranking, phrases, OR, exclusion, snippets")
+  func searchSyntax() async throws {
+    try await Harness.with { harness in
+      let tenant = try await harness.makeTenant("acme")
+      let results = try await harness.upsert(
+        tenant,
+        [
+          Harness.document(
+            "body", title: "Cluster notes",
+            text: "How we run kubernetes in production, with care."),
+          Harness.document("title", title: "Kubernetes guide", text: "Start here for pods."),
+          Harness.document("fox", title: "Animals", text: "The quick brown fox jumps."),
+          Harness.document("dog", title: "More animals", text: "A brown quick dog sleeps."),
+        ])
+      let ids = Dictionary(uniqueKeysWithValues: results.map { ($0.externalId, $0.id) })
+
+      let ranked = try await harness.search(tenant, "kubernetes")
+      #expect(ranked.hits.map(\.documentId) == [ids["title"], ids["body"]])
+      #expect(ranked.estimatedTotal == 2)
+      #expect(ranked.hits.last?.snippet.contains("<mark>kubernetes</mark>") == true)
+
+      let phrase = try await harness.search(tenant, "\"quick brown\"")
+      #expect(phrase.hits.map(\.documentId) == [ids["fox"]])
+
+      let either = try await harness.search(tenant, "fox OR dog")
+      #expect(Set(either.hits.map(\.documentId)) == [ids["fox"], ids["dog"]])
+
+      let excluded = try await harness.search(tenant, "brown -fox")
+      #expect(excluded.hits.map(\.documentId) == [ids["dog"]])
+
+      await expectError(.invalidArgument) { _ = try await harness.search(tenant, "   ") }
+    }
+  }
+
+  @Test("filters and pagination")
+  func filtersAndPages() async throws {
+    try await Harness.with { harness in
+      let tenant = try await harness.makeTenant("acme")
+      var documents: [Kp_Knowledge_V1_Document] = []
+      for index in 0..<7 {
+        documents.append(
+          Harness.document(
+            "n\(index)", title: "Note \(index)", text: "Quarterly report number \(index).",
+            source: index < 4 ? "wiki" : "drive",
+            contentType: index % 2 == 0 ? "text/plain" : "text/html",
+            modifiedAtMicros: Int64(index + 1) * 1_000_000_000_000))
+      }
+      try await harness.upsert(tenant, documents)
+
+      var seen: [String] = []
+      var token = ""
+      var pages = 0
+      repeat {
+        let page = try await harness.search(tenant, "report", pageSize: 3, pageToken: token)
+        #expect(page.estimatedTotal == 7)
+        seen += page.hits.map(\.documentId)
+        token = page.nextPageToken
+        pages += 1
+      } while !token.isEmpty && pages < 10
+      #expect(pages == 3 && seen.count == 7 && Set(seen).count == 7)
+
+      var filters = Kp_Knowledge_V1_SearchFilters()
+      filters.sources = ["drive"]
+      #expect(try await harness.search(tenant, "report", filters: filters).estimatedTotal == 3)
+      filters.contentTypes = ["text/plain"]
+      #expect(try await harness.search(tenant, "report", filters: filters).estimatedTotal == 2)
+      filters = Kp_Knowledge_V1_SearchFilters()
+      filters.modifiedAfterMicros = 3_000_000_000_000
+      filters.modifiedBeforeMicros = 5_000_000_000_000
+      let ranged = try await harness.search(tenant, "report", filters: filters)
+      #expect(Set(ranged.hits.map(\.title)) == ["Note 2", "Note 3"])
+    }
+  }
+
+  @Test("a group's document is invisible outside the group, in hits and total")
+  func accessControl() async throws {
+    try await Harness.with { harness in
+      let tenant = try await harness.makeTenant("acme")
+      var personal = Kp_Knowledge_V1_AccessList()
+      personal.users = ["u-bob"]
+      try await harness.upsert(
+        tenant,
+        [
+          Harness.document(
+            "eng", title: "Roadmap", text: "Roadmap for eng.",
+            access: Harness.groups("eng")),
+          Harness.document("all", title: "Roadmap summary", text: "Roadmap for all."),
+          Harness.document(
+            "bob", title: "Roadmap notes", text: "Bob's roadmap.",
+            access: personal),
+        ])
+      let outsider = try await harness.search(tenant, "roadmap", user: "u-ada", groups: ["sales"])
+      #expect(outsider.hits.map(\.title) == ["Roadmap summary"])
+      #expect(outsider.estimatedTotal == 1)
+      let member = try await harness.search(tenant, "roadmap", user: "u-ada", groups: ["eng"])
+      #expect(member.estimatedTotal == 2)
+      let bob = try await harness.search(tenant, "roadmap", user: "u-bob")
+      #expect(Set(bob.hits.map(\.title)) == ["Roadmap summary", "Roadmap notes"])
+
+      // An access-list change shows on the next search.
+      try await harness.upsert(
+        tenant,
+        [
+          Harness.document(
+            "eng", title: "Roadmap", text: "Roadmap for eng.",
+            access: Harness.groups("eng", "sales"))
+        ])
+      #expect(
+        try await harness.search(tenant, "roadmap", user: "u-ada", groups: ["sales"])
+          .estimatedTotal == 2)
+    }
+  }
+
+  @Test("another tenant's document is not found, and a get or delete changes nothing")
+  func crossTenant() async throws {
+    try await Harness.with { harness in
+      let acme = try await harness.makeTenant("acme")
+      let globex = try await harness.makeTenant("globex")
+      let stored = try await harness.upsert(
+        globex, [Harness.document("secret", title: "Globex merger", text: "Confidential.")])
+      let id = try #require(stored.first?.id)
+
+      await expectError(.notFound) { _ = try await harness.get(acme, id: id) }
+      var delete = Kp_Knowledge_V1_DeleteDocumentsRequest()
+      delete.ids = [id]
+      await expectError(.notFound) {
+        _ = try await harness.ingest.unary(
+          Kp_Knowledge_V1_Knowledge.deleteDocuments, delete, options: Harness.options(acme))
+      }
+      #expect(try await harness.search(acme, "\"Globex merger\"").estimatedTotal == 0)
+      #expect(try await harness.get(globex, id: id)?.title == "Globex merger")
+      #expect(try await harness.search(globex, "merger").estimatedTotal == 1)
+    }
+  }
+}
