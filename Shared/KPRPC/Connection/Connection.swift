@@ -43,6 +43,9 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   private var pongTimer: ScheduledTimer?
   private var forceCloseTimer: ScheduledTimer?
   private var lastReceived = MonotonicInstant.now()
+  private var lingerOnClose = false
+  private var lingering = false
+  private var lingerTimer: ScheduledTimer?
   private var idleSince = MonotonicInstant.now()
   private var pingCounter: UInt64 = 0
 
@@ -118,6 +121,10 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   // MARK: Events
 
   func handleEvents(_ events: UInt32) {
+    if lingering {
+      drainWhileLingering()
+      return
+    }
     if phase == .connecting {
       finishConnecting()
       return
@@ -506,7 +513,10 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   /// Sends `goAway` if given, flushes, then closes.
   private func closeGracefully(goAway: Kp_Wire_V1_Envelope?, reason: RPCError) {
     guard phase != .closed else { return }
-    if let goAway { enqueue(goAway) }
+    if let goAway {
+      enqueue(goAway)
+      lingerOnClose = true
+    }
     closeAfterFlush = reason
     if phase == .established && !writeBlocked {
       flush()
@@ -529,8 +539,12 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
       timer?.cancel()
     }
     if wasEstablished { session.shutdown() }
-    loop.deregister(descriptor)
-    Glibc.close(descriptor)
+    if lingerOnClose && wasEstablished {
+      beginLinger()
+    } else {
+      loop.deregister(descriptor)
+      Glibc.close(descriptor)
+    }
 
     _ = machine.transportClosed()
     let open = calls
@@ -543,5 +557,40 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     let callback = onClose
     onClose = nil
     callback?(self, reason)
+  }
+
+  // MARK: Lingering close
+
+  /// After a GOAWAY, the peer must be able to read it. Closing a socket that still holds unread
+  /// input makes the kernel send a reset, which can destroy the GOAWAY in the peer's buffers
+  /// before it is read. So the write side is shut (a FIN after the data), and what the peer
+  /// still sends is read and dropped until it closes too, or for at most two seconds.
+  private func beginLinger() {
+    Glibc.shutdown(descriptor, Int32(SHUT_WR))
+    lingering = true
+    loop.modify(descriptor, events: EPOLLIN.rawValue)
+    lingerTimer = loop.scheduleTimer(after: .seconds(2)) { [weak self] in
+      self?.finishLinger()
+    }
+  }
+
+  private func drainWhileLingering() {
+    let buffer = loop.readBuffer
+    for _ in 0..<64 {
+      let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+      if count > 0 { continue }
+      if count < 0 && (kp_errno() == EAGAIN || kp_errno() == EWOULDBLOCK) { return }
+      finishLinger()
+      return
+    }
+  }
+
+  private func finishLinger() {
+    guard lingering else { return }
+    lingering = false
+    lingerTimer?.cancel()
+    lingerTimer = nil
+    loop.deregister(descriptor)
+    Glibc.close(descriptor)
   }
 }
