@@ -214,4 +214,59 @@ struct KnowledgeServiceTests {
       #expect(try await harness.search(globex, "merger").estimatedTotal == 1)
     }
   }
+
+  @Test("list pages through a source; a user's listing leaves out what they may not see")
+  func listAndExternalKeys() async throws {
+    try await Harness.with { harness in
+      let tenant = try await harness.makeTenant("listing")
+      let wiki = (1...5).map { index in
+        Harness.document("wiki-\(index)", title: "Wiki page \(index)", text: "Body \(index).")
+      }
+      let restricted = Harness.document(
+        "wiki-secret", title: "Salaries", text: "Only for hr.", access: Harness.groups("hr"))
+      let share = Harness.document(
+        "share-1", title: "Share file", text: "On the share.", source: "fileshare")
+      try await harness.upsert(tenant, wiki + [restricted, share])
+
+      // The ingest identity lists every document of the source, page by page.
+      var request = Kp_Knowledge_V1_ListDocumentsRequest()
+      request.source = "wiki"
+      request.pageSize = 2
+      request.omitText = true
+      var seen: [String] = []
+      var pages = 0
+      repeat {
+        let page = try await harness.ingest.unary(
+          Kp_Knowledge_V1_Knowledge.listDocuments, request, options: Harness.options(tenant))
+        pages += 1
+        #expect(page.documents.count <= 2)
+        #expect(page.documents.allSatisfy { $0.text.isEmpty && $0.source == "wiki" })
+        seen += page.documents.map(\.externalId)
+        request.pageToken = page.nextPageToken
+      } while !request.pageToken.isEmpty && pages < 10
+      #expect(Set(seen) == Set((1...5).map { "wiki-\($0)" } + ["wiki-secret"]))
+      #expect(seen.count == 6)
+      #expect(pages == 3)
+
+      // A user outside hr, listing through the gateway, does not see the restricted page.
+      var asUser = Kp_Knowledge_V1_ListDocumentsRequest()
+      asUser.source = "wiki"
+      let visible = try await harness.gateway.unary(
+        Kp_Knowledge_V1_Knowledge.listDocuments, asUser,
+        options: Harness.options(tenant, user: "u-bob", groups: ["eng"]))
+      #expect(visible.documents.count == 5)
+      #expect(!visible.documents.contains { $0.externalId == "wiki-secret" })
+
+      // A document can be read by its source and external id.
+      var byKey = Kp_Knowledge_V1_GetDocumentRequest()
+      var key = Kp_Knowledge_V1_ExternalKey()
+      key.source = "fileshare"
+      key.externalId = "share-1"
+      byKey.key = .external(key)
+      let found = try await harness.ingest.unary(
+        Kp_Knowledge_V1_Knowledge.getDocument, byKey, options: Harness.options(tenant))
+      #expect(found.document?.title == "Share file")
+      #expect(found.document?.text == "On the share.")
+    }
+  }
 }
