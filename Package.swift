@@ -95,10 +95,11 @@ let package = Package(
     library("KPHTTP", dependencies: ["KPRPC", "KPTLS", "KPLogging", "CHTTPParser", "CSystem"]),
     // Document normalisation, chunking, content hashes and search-query parsing for ingest and
     // the knowledge store; pure code over the C parsers, no database and no service.
-    library("KPDocuments", dependencies: ["CCmarkGFM", "CGumbo", "CPoppler", "COpenSSL"]),
+    library(
+      "KPDocuments", dependencies: ["CCmarkGFM", "CGumbo", "CPoppler", "COpenSSL", "KPTokens"]),
     library(
       "KPServiceKit",
-      dependencies: ["KPRPC", "KPTLS", "KPDatabase", "KPLogging", "CHTTPParser", "CSystem"]),
+      dependencies: ["KPRPC", "KPTLS", "KPDatabase", "KPLogging", "KPHTTP", "CSystem"]),
     library(
       "KPTesting",
       dependencies: [

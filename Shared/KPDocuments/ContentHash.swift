@@ -1,4 +1,4 @@
-import COpenSSL
+import KPTokens
 
 /// The SHA-256 of a normalised document's title and text: when it has not changed, neither has
 /// anything search sees, and storing the document again is a no-op.
@@ -25,36 +25,12 @@ public struct ContentHash: Sendable, Hashable, CustomStringConvertible {
     }
     message.append(contentsOf: titleBytes)
     message.append(contentsOf: text.utf8)
-    bytes = Self.sha256(message)
+    bytes = SHA256.digest(message)
   }
 
   /// The digest as 64 lowercase hexadecimal digits.
-  public var hex: String {
-    let digits = Array("0123456789abcdef".utf8)
-    var text: [UInt8] = []
-    text.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-      text.append(digits[Int(byte >> 4)])
-      text.append(digits[Int(byte & 0x0F)])
-    }
-    return String(decoding: text, as: UTF8.self)
-  }
+  public var hex: String { Hex.encode(bytes) }
 
   /// The hexadecimal digest.
   public var description: String { hex }
-
-  private static func sha256(_ message: [UInt8]) -> [UInt8] {
-    var digest = [UInt8](repeating: 0, count: 32)
-    var length: UInt32 = 0
-    let status = message.withUnsafeBytes { input in
-      digest.withUnsafeMutableBytes { output in
-        EVP_Digest(
-          input.baseAddress, input.count,
-          output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, EVP_sha256(), nil)
-      }
-    }
-    // Hashing memory fails only when OpenSSL cannot allocate, which it treats as fatal too.
-    precondition(status == 1 && length == 32, "EVP_Digest(SHA-256) failed")
-    return digest
-  }
 }

@@ -7,30 +7,30 @@ import CHTTPParser
 /// 100-continue` before the body is sent) and after each complete request (so pipelined
 /// requests stay unparsed in the caller's buffer until their turn). Memory held is bounded by
 /// the limits: the head by `maximumHeaderSize` (plus one read), the body by `maximumBodySize`.
-final class HTTPRequestParser {
+package final class HTTPRequestParser {
   /// A request's head, once its header block has arrived.
-  struct Head {
-    var method: HTTPMethod
-    var target: String
-    var headers: HTTPHeaders
-    var versionMajor: Int
-    var versionMinor: Int
+  package struct Head {
+    package var method: HTTPMethod
+    package var target: String
+    package var headers: HTTPHeaders
+    package var versionMajor: Int
+    package var versionMinor: Int
     /// Whether the client asked for `100 Continue` before sending its body.
-    var expectsContinue: Bool
+    package var expectsContinue: Bool
   }
 
   /// A complete request.
-  struct Message {
-    var head: Head
-    var body: [UInt8]
+  package struct Message {
+    package var head: Head
+    package var body: [UInt8]
     /// Whether HTTP's rules let the connection stay open after this request.
-    var keepAlive: Bool
+    package var keepAlive: Bool
     /// Whether the client asked to switch protocols (or sent CONNECT); no request can follow.
-    var upgrade: Bool
+    package var upgrade: Bool
   }
 
   /// What one call to ``parse(_:)`` found.
-  enum Outcome {
+  package enum Outcome {
     /// Every byte was consumed; the request is not complete yet.
     case needMore
     /// The head is complete; call again with the bytes not consumed.
@@ -64,7 +64,7 @@ final class HTTPRequestParser {
   private var failure: HTTPError?
 
   /// Makes a parser for one connection's requests.
-  init(limits: HTTPServerLimits) {
+  package init(limits: HTTPServerLimits) {
     self.limits = limits
     parser = .allocate(capacity: 1)
     http_parser_init(parser, HTTP_REQUEST)
@@ -82,7 +82,7 @@ final class HTTPRequestParser {
   /// Parses as much of `bytes` as belongs to the current request.
   ///
   /// - Returns: How many bytes were consumed and what was found.
-  func parse(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome) {
+  package func parse(_ bytes: UnsafeRawBufferPointer) -> (consumed: Int, outcome: Outcome) {
     if let failure { return (0, .failure(failure)) }
     guard let base = bytes.baseAddress, !bytes.isEmpty else { return (0, .needMore) }
 

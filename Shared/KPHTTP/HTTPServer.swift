@@ -1,5 +1,3 @@
-import CSystem
-import Dispatch
 public import KPLogging
 public import KPRPC
 public import KPTLS
@@ -31,7 +29,7 @@ public final class HTTPServer: Sendable {
   public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 
   private struct State {
-    var listener: Int32 = -1
+    var listener: Listener?
     var port = 0
     var openConnections = 0
     var connections: [ObjectIdentifier: HTTPConnection] = [:]
@@ -47,7 +45,6 @@ public final class HTTPServer: Sendable {
   private let logger: Logger
   private let handler: Handler
   private let state = Mutex(State())
-  private let acceptor: Mutex<HTTPAcceptor?> = Mutex(nil)
 
   /// Makes a server; it does not listen until ``start()``.
   ///
@@ -94,35 +91,21 @@ public final class HTTPServer: Sendable {
         .unavailable, status: .serviceUnavailable, "the HTTPS server needs a server TLS context")
     }
     TLSRuntime.ignoreSIGPIPE()
-    let listener: Int32
-    let port: Int
+    let listener: Listener
     do {
-      (listener, port) = try Socket.listen(on: configuration.address)
+      listener = try Listener.start(on: configuration.address, loop: group.loops[0]) {
+        [weak self] descriptor in
+        if let self { self.accepted(descriptor) } else { close(descriptor) }
+      }
     } catch {
       throw HTTPError(
         .unavailable, status: .serviceUnavailable,
         "cannot listen on \(configuration.address): \(error.message)", cause: error)
     }
+    let port = listener.port
     state.withLock {
       $0.listener = listener
       $0.port = port
-    }
-
-    let loop = group.loops[0]
-    let acceptor = HTTPAcceptor(server: self, descriptor: listener, loop: loop)
-    self.acceptor.withLock { $0 = acceptor }
-    let registered = Mutex(false)
-    let done = DispatchSemaphore(value: 0)
-    loop.execute {
-      let ok = loop.register(listener, events: EPOLLIN.rawValue, handler: acceptor)
-      registered.withLock { $0 = ok }
-      done.signal()
-    }
-    done.wait()
-    guard registered.withLock({ $0 }) else {
-      close(listener)
-      throw HTTPError(
-        .unavailable, status: .serviceUnavailable, "cannot watch the listening socket")
     }
     logger.info("listening", ["address": "\(configuration.address.host):\(port)"])
   }
@@ -137,18 +120,10 @@ public final class HTTPServer: Sendable {
     let grace = grace ?? configuration.shutdownGracePeriod
     let (listener, connections) = state.withLock { state in
       state.shuttingDown = true
-      defer { state.listener = -1 }
+      defer { state.listener = nil }
       return (state.listener, Array(state.connections.values))
     }
-    if listener >= 0 {
-      let loop = group.loops[0]
-      let acceptor = acceptor.withLock { $0 }
-      loop.execute {
-        acceptor?.stop()
-        loop.deregister(listener)
-        close(listener)
-      }
-    }
+    listener?.close()
     for connection in connections {
       connection.loop.execute { connection.drain() }
     }
@@ -165,14 +140,13 @@ public final class HTTPServer: Sendable {
     while connectionCount > 0 && MonotonicInstant.now() < hardDeadline {
       try? await Task.sleep(for: .milliseconds(2))
     }
-    acceptor.withLock { $0 = nil }
     logger.info("stopped", ["abandoned": "\(remaining.count)"])
   }
 
   // MARK: Connections
 
   /// Takes a newly accepted socket: refuses it over the limit, otherwise starts TLS on the
-  /// next loop. Called on the acceptor's loop.
+  /// next loop. Called on the listener's loop.
   func accepted(_ descriptor: Int32) {
     let limit = configuration.limits.maximumConnections
     let admitted = state.withLock { state -> Bool in
@@ -189,7 +163,7 @@ public final class HTTPServer: Sendable {
       return
     }
 
-    let remoteAddress = PeerAddress.of(descriptor)
+    let remoteAddress = Socket.peerAddress(descriptor)
     let loop = group.next()
     loop.execute { [self] in
       let session: TLSSession

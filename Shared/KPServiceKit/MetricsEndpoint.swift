@@ -1,6 +1,6 @@
-import CHTTPParser
 import CSystem
 import Foundation
+import KPHTTP
 public import KPLogging
 
 #if canImport(Glibc)
@@ -119,67 +119,43 @@ public final class MetricsEndpoint: @unchecked Sendable {
   }
 }
 
-/// Reads one HTTP/1.1 request head with http-parser.
+/// Reads one HTTP/1.1 request head with the HTTPS server's parser (http-parser underneath).
 enum HTTPRequestReader {
   struct Request {
     var method: String
     var path: String
   }
 
-  private final class State {
-    var url: [UInt8] = []
-    var complete = false
-  }
-
   static func read(from connection: Int32) -> Result<Request, ConfigurationError> {
-    var parser = http_parser()
-    http_parser_init(&parser, HTTP_REQUEST)
-    var settings = http_parser_settings()
-    http_parser_settings_init(&settings)
-    settings.on_url = { parser, at, length in
-      guard let parser, let at else { return 0 }
-      let state = Unmanaged<State>.fromOpaque(parser.pointee.data).takeUnretainedValue()
-      guard state.url.count + length <= 8192 else { return 1 }
-      state.url.append(
-        contentsOf: UnsafeRawBufferPointer(start: at, count: length).bindMemory(to: UInt8.self))
-      return 0
-    }
-    settings.on_headers_complete = { parser in
-      guard let parser else { return 0 }
-      Unmanaged<State>.fromOpaque(parser.pointee.data).takeUnretainedValue().complete = true
-      return 1
-    }
-
-    let state = State()
-    parser.data = Unmanaged.passUnretained(state).toOpaque()
+    var limits = HTTPServerLimits()
+    limits.maximumHeaderSize = 8 * 1024
+    limits.maximumBodySize = 0
+    let parser = HTTPRequestParser(limits: limits)
     var buffer = [UInt8](repeating: 0, count: 4096)
-    var total = 0
-    while !state.complete {
+    while true {
       let count = buffer.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
       guard count > 0 else {
         return .failure(
           ConfigurationError(code: .invalidValue, message: "the request ended early"))
       }
-      total += count
-      guard total <= 16_384 else {
-        return .failure(ConfigurationError(code: .invalidValue, message: "request head too large"))
+      let outcome = buffer.withUnsafeBytes {
+        parser.parse(UnsafeRawBufferPointer(rebasing: $0[0..<count])).outcome
       }
-      let parsed = buffer.withUnsafeBufferPointer { bytes in
-        bytes.withMemoryRebound(to: CChar.self) {
-          http_parser_execute(&parser, &settings, $0.baseAddress, count)
-        }
-      }
-      let error = kp_http_parser_errno(&parser)
-      if !state.complete && (parsed != count || error != 0) {
-        let name = String(cString: http_errno_name(http_errno(rawValue: error)))
-        return .failure(ConfigurationError(code: .invalidValue, message: "bad request: \(name)"))
+      switch outcome {
+      case .needMore:
+        continue
+      case .head(let head):
+        return .success(request(head.method.rawValue, head.target))
+      case .message(let message):
+        return .success(request(message.head.method.rawValue, message.head.target))
+      case .failure(let error):
+        return .failure(ConfigurationError(code: .invalidValue, message: error.message))
       }
     }
+  }
 
-    let method = String(
-      cString: http_method_str(http_method(rawValue: kp_http_parser_method(&parser))))
-    let url = String(decoding: state.url, as: UTF8.self)
-    let path = url.split(separator: "?", maxSplits: 1).first.map(String.init) ?? url
-    return .success(Request(method: method, path: path))
+  private static func request(_ method: String, _ target: String) -> Request {
+    let path = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
+    return Request(method: method, path: path)
   }
 }

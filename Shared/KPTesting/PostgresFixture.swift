@@ -73,8 +73,8 @@ public enum PostgresFixture {
 
   /// A second, separate server's URL, connected to its maintenance database `postgres`. When
   /// `KP_SECOND_DATABASE_URL` is unset, the fixture starts a second cluster of the project's own
-  /// with `scripts/postgres start` on the port after the first's, in `postgres-second` next to the first
-  /// cluster's data directory, and leaves it running (`scripts/test` stops it).
+  /// with `scripts/postgres start` on the port after the first's, in `postgres-second` next to
+  /// the first cluster's data directory, and leaves it running (`scripts/test` stops it).
   ///
   /// - Returns: A libpq connection URL.
   /// - Throws: ``FixtureError`` when the cluster cannot be started.

@@ -17,7 +17,6 @@ final class ClientCall: CallEndpoint, @unchecked Sendable {
   var connection: Connection?
   var id: UInt64 = 0
   var deadlineTimer: ScheduledTimer?
-  var locallyEnded = false
 
   init(connection: Connection) {
     self.connection = connection

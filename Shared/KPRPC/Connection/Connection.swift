@@ -51,8 +51,6 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
 
   /// Server: opens calls the state machine accepted.
   var openCall: ((Connection, UInt64, Kp_Wire_V1_CallStart) -> Result<any CallEndpoint, RPCError>)?
-  /// Called once when the connection is ready for calls (settings exchanged).
-  var onReady: ((Connection) -> Void)?
   /// Called once when the connection closes, with the reason.
   var onClose: ((Connection, RPCError) -> Void)?
   /// Called when the peer sends a GOAWAY or this side begins draining.
@@ -111,12 +109,6 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   var acceptsNewCalls: Bool {
     phase != .closed && machine.acceptsNewCalls && closeAfterFlush == nil
   }
-
-  /// The number of calls open.
-  var openCallCount: Int { calls.count }
-
-  /// The peer's limit on concurrent calls.
-  var peerMaximumConcurrentCalls: Int { machine.peerMaximumConcurrentCalls }
 
   // MARK: Events
 
@@ -288,8 +280,6 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
       wasReady = true
       scheduleKeepalive()
       scheduleIdleCheckIfNeeded()
-      onReady?(self)
-      onReady = nil
     case .pongReceived:
       pongTimer?.cancel()
       pongTimer = nil
@@ -448,9 +438,6 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     loop.modify(descriptor, events: events)
   }
 
-  /// The number of bytes written by the application but not yet accepted by the socket.
-  var pendingOutputBytes: Int { outbound.count - outboundOffset }
-
   // MARK: Timers
 
   private func scheduleKeepalive() {
@@ -552,7 +539,6 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     for (_, endpoint) in open { endpoint.terminate(reason, trailers: Metadata()) }
     outbound = []
     outboundOffset = 0
-    onReady = nil
     openCall = nil
     let callback = onClose
     onClose = nil

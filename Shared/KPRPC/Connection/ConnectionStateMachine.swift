@@ -96,12 +96,6 @@ struct ConnectionStateMachine {
       ? ConnectionLimits().initialCallWindow : Int(peerSettings.initialCallWindow)
   }
 
-  /// The peer's limit on concurrent calls, once known.
-  var peerMaximumConcurrentCalls: Int {
-    peerSettings.maxConcurrentCalls == 0
-      ? ConnectionLimits().maximumConcurrentCalls : Int(peerSettings.maxConcurrentCalls)
-  }
-
   // MARK: Local events
 
   /// Client: registers a new call. Returns its id, or an error when no call may start.

@@ -128,21 +128,24 @@ public enum Socket {
     return descriptor
   }
 
-  /// The address of a connected socket's peer, as `host:port`, for logs.
-  static func peerAddress(_ descriptor: Int32) -> String {
+  /// The IPv4 address and port of a connected socket's peer, or nil when the socket cannot
+  /// tell.
+  public static func peerAddress(_ descriptor: Int32) -> SocketAddress? {
     var address = sockaddr_in()
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let found = withUnsafeMutablePointer(to: &address) {
+    let status = withUnsafeMutablePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        getpeername(descriptor, $0, &length) == 0
+        getpeername(descriptor, $0, &length)
       }
     }
-    guard found else { return "an unknown peer" }
+    guard status == 0, address.sin_family == sa_family_t(AF_INET) else { return nil }
     var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-    inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count))
+    guard inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count)) != nil else {
+      return nil
+    }
     let host = String(
       decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    return "\(host):\(UInt16(bigEndian: address.sin_port))"
+    return SocketAddress(host: host, port: Int(UInt16(bigEndian: address.sin_port)))
   }
 
   /// The pending error of a socket (0 when a connect succeeded).

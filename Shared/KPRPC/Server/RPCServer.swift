@@ -1,5 +1,3 @@
-import CSystem
-import Dispatch
 public import KPLogging
 import KPProtocol
 public import KPTLS
@@ -16,7 +14,7 @@ import Synchronization
 /// calls finishing within the grace period, then close.
 public final class RPCServer: Sendable {
   private struct State {
-    var listener: Int32 = -1
+    var listener: Listener?
     var port = 0
     var connections: [ObjectIdentifier: Connection] = [:]
     var accepted = 0
@@ -36,7 +34,6 @@ public final class RPCServer: Sendable {
   private let methods: [String: MethodTable.Entry]
   private let interceptors: [any ServerInterceptor]
   private let state = Mutex(State())
-  private let acceptor: Mutex<Acceptor?> = Mutex(nil)
 
   /// Makes a server; it does not listen until `start()`.
   ///
@@ -78,26 +75,14 @@ public final class RPCServer: Sendable {
 
   /// Starts listening.
   public func start() throws(RPCError) {
-    let (listener, port) = try Socket.listen(on: configuration.address)
+    let listener = try Listener.start(on: configuration.address, loop: group.loops[0]) {
+      [weak self] descriptor in
+      if let self { self.accepted(descriptor) } else { close(descriptor) }
+    }
+    let port = listener.port
     state.withLock {
       $0.listener = listener
       $0.port = port
-    }
-
-    let loop = group.loops[0]
-    let acceptor = Acceptor(server: self, descriptor: listener, loop: loop)
-    self.acceptor.withLock { $0 = acceptor }
-    let registered = Mutex<Bool>(false)
-    let done = DispatchSemaphore(value: 0)
-    loop.execute {
-      let ok = loop.register(listener, events: EPOLLIN.rawValue, handler: acceptor)
-      registered.withLock { $0 = ok }
-      done.signal()
-    }
-    done.wait()
-    guard registered.withLock({ $0 }) else {
-      close(listener)
-      throw Socket.failure("registering the listener")
     }
     logger.info("listening", ["address": "\(configuration.address.host):\(port)"])
   }
@@ -110,17 +95,11 @@ public final class RPCServer: Sendable {
     health.endWatches()
     let (listener, connections) = state.withLock { state in
       state.shuttingDown = true
-      defer { state.listener = -1 }
+      defer { state.listener = nil }
       return (state.listener, Array(state.connections.values))
     }
 
-    if listener >= 0 {
-      let loop = group.loops[0]
-      loop.execute {
-        loop.deregister(listener)
-        close(listener)
-      }
-    }
+    listener?.close()
     for connection in connections {
       connection.loop.execute { connection.drain(reason: "the server is shutting down") }
     }
@@ -167,7 +146,7 @@ public final class RPCServer: Sendable {
       let connection = Connection(
         loop: loop, descriptor: descriptor, session: session, role: .server, connecting: false,
         limits: configuration.limits, keepalive: configuration.keepalive, logger: logger,
-        peerDescription: Socket.peerAddress(descriptor))
+        peerDescription: Socket.peerAddress(descriptor)?.description ?? "an unknown peer")
       connection.openCall = { [weak self] connection, id, start in
         guard let self else { return .failure(.unavailable("the server is gone")) }
         return self.openCall(connection: connection, id: id, start: start)
@@ -256,26 +235,6 @@ public final class RPCServer: Sendable {
     let rest = interceptors.dropFirst()
     try await first.intercept(context) { context in
       try await run(rest, context: context, handler: handler)
-    }
-  }
-}
-
-/// Accepts connections on the listening socket.
-private final class Acceptor: EventLoopHandler, @unchecked Sendable {
-  weak var server: RPCServer?
-  let descriptor: Int32
-  let loop: EventLoop
-
-  init(server: RPCServer, descriptor: Int32, loop: EventLoop) {
-    self.server = server
-    self.descriptor = descriptor
-    self.loop = loop
-  }
-
-  func handleEvents(_ events: UInt32) {
-    for _ in 0..<256 {
-      guard let accepted = Socket.accept(descriptor) else { return }
-      if let server { server.accepted(accepted) } else { close(accepted) }
     }
   }
 }
