@@ -57,6 +57,8 @@ let package = Package(
     .executable(name: "kp-protogen", targets: ["ProtoGen"]),
     .executable(name: "kp-bench-rpc", targets: ["RPCBench"]),
     .executable(name: "kp-bench-tenants", targets: ["TenantsBench"]),
+    .executable(name: "kp-bench-knowledge", targets: ["KnowledgeBench"]),
+    .executable(name: "kp-bench-platform", targets: ["PlatformBench"]),
   ],
   targets: [
     // C library modules.
@@ -108,7 +110,9 @@ let package = Package(
       ]),
 
     // Executables.
-    service("Gateway", folder: "Gateway", dependencies: serviceDependencies),
+    service(
+      "Gateway", folder: "Gateway",
+      dependencies: serviceDependencies + ["KPHTTP", "KPTokens", "KPTLS", "KPProtoRuntime"]),
     service(
       "Auth", folder: "Auth",
       dependencies: serviceDependencies + ["KPTokens", "KPDatabase", "CArgon2"]),
@@ -116,10 +120,16 @@ let package = Package(
     service(
       "Knowledge", folder: "Knowledge",
       dependencies: serviceDependencies + ["KPDatabase", "KPDocuments", "KPTokens"]),
-    service("Ingest", folder: "Ingest", dependencies: serviceDependencies),
+    service(
+      "Ingest", folder: "Ingest",
+      dependencies: serviceDependencies + ["KPDatabase", "KPDocuments", "KPTokens"]),
     service("Agent", folder: "Agent", dependencies: serviceDependencies),
-    service("CLI", folder: "CLI", dependencies: serviceDependencies),
-    service("Load", folder: "Load", dependencies: serviceDependencies),
+    service(
+      "CLI", folder: "CLI",
+      dependencies: serviceDependencies + ["KPHTTP", "KPTokens", "KPTLS", "KPDocuments"]),
+    service(
+      "Load", folder: "Load",
+      dependencies: serviceDependencies + ["KPProtoRuntime", "KPTLS", "KPHTTP"]),
     .executableTarget(
       name: "ProtoGen",
       dependencies: ["KPProtoRuntime", "KPProtoDescriptorC"],
@@ -137,6 +147,23 @@ let package = Package(
       name: "TenantsBench",
       dependencies: ["KPRPC", "KPTLS", "KPProtocol", "KPDatabase", "KPTesting"],
       path: "Tools/TenantsBench",
+      swiftSettings: strictSettings
+    ),
+    .executableTarget(
+      name: "KnowledgeBench",
+      dependencies: [
+        "KPRPC", "KPTLS", "KPProtocol", "KPDatabase", "KPDocuments", "KPTokens", "KPTesting",
+      ],
+      path: "Tools/KnowledgeBench",
+      swiftSettings: strictSettings
+    ),
+    .executableTarget(
+      name: "PlatformBench",
+      dependencies: [
+        "KPRPC", "KPTLS", "KPProtocol", "KPDatabase", "KPDocuments", "KPTokens", "KPHTTP",
+        "KPTesting",
+      ],
+      path: "Tools/PlatformBench",
       swiftSettings: strictSettings
     ),
 
@@ -187,9 +214,29 @@ let package = Package(
       path: "Tests/KnowledgeTests"
     ),
     .testTarget(
+      name: "IngestTests",
+      dependencies: ["Ingest", "KPTesting", "KPDatabase", "KPRPC", "KPProtocol", "KPTLS"],
+      path: "Tests/IngestTests"
+    ),
+    .testTarget(
       name: "KPHTTPTests",
       dependencies: ["KPHTTP", "KPTLS", "KPRPC", "KPTesting", "CHTTPParser"],
       path: "Tests/KPHTTPTests"
+    ),
+    .testTarget(
+      name: "GatewayTests",
+      dependencies: ["Gateway", "KPTesting", "KPRPC", "KPProtocol", "KPTLS", "KPHTTP"],
+      path: "Tests/GatewayTests"
+    ),
+    .testTarget(
+      name: "LoadTests",
+      dependencies: ["Load", "KPTesting", "KPServiceKit", "KPRPC", "KPProtocol", "KPTLS"],
+      path: "Tests/LoadTests"
+    ),
+    .testTarget(
+      name: "EndToEndTests",
+      dependencies: ["KPTesting"],
+      path: "Tests/EndToEndTests"
     ),
     .testTarget(
       name: "KPServiceKitTests",

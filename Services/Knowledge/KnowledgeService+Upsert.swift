@@ -10,7 +10,8 @@ extension KnowledgeService {
   /// alone (`changed` false). A changed text or title replaces the document's chunks and raises
   /// its version; a change of metadata or access list alone raises the version and keeps the
   /// chunks. A document given without an access list keeps its stored one; a new document must
-  /// have one, so none becomes visible to everyone, or to no one, by omission.
+  /// have one, and a list given must admit someone (tenant-wide, a user or a group), so no
+  /// document becomes visible to everyone, or to no one, by omission.
   func upsert(
     _ request: Kp_Knowledge_V1_UpsertDocumentsRequest, _ context: ServerContext
   ) async throws(KnowledgeError) -> Kp_Knowledge_V1_UpsertDocumentsResponse {

@@ -38,6 +38,12 @@ struct KnowledgeService: RPCService {
     table.unary(Kp_Knowledge_V1_Knowledge.stats, callers: callers) { request, context in
       try await handle { () async throws(KnowledgeError) in try await stats(request, context) }
     }
+    table.unary(Kp_Knowledge_V1_Knowledge.setSearchConfiguration, callers: callers) {
+      request, context in
+      try await handle { () async throws(KnowledgeError) in
+        try await setSearchConfiguration(request, context)
+      }
+    }
   }
 
   /// Runs a handler, turning its ``KnowledgeError`` into the call's status.

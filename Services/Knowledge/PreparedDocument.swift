@@ -20,7 +20,8 @@ struct PreparedDocument: Sendable {
   let url: String
   let contentType: String
   let text: String
-  /// The access list given, normalised (sorted, unique); `nil` keeps the stored one.
+  /// The access list given, normalised (sorted, unique) and admitting someone; `nil` keeps the
+  /// stored one.
   let access: (tenantWide: Bool, users: [String], groups: [String])?
   let attributes: [String: String]
   /// Microseconds since the Unix epoch; `nil` when unknown.
@@ -64,6 +65,11 @@ struct PreparedDocument: Sendable {
     if let access = document.access {
       for entry in access.users + access.groups {
         try check(entry, "the access list", limit: 200, required: true)
+      }
+      guard access.tenantWide || !access.users.isEmpty || !access.groups.isEmpty else {
+        throw KnowledgeError(
+          .invalidArgument,
+          "\(name): the access list admits no one; set tenant_wide, or name users or groups")
       }
       self.access = (
         access.tenantWide, Array(Set(access.users)).sorted(), Array(Set(access.groups)).sorted()

@@ -351,6 +351,33 @@ final class TenantRegistry: Sendable {
     return try await record(id: id)
   }
 
+  /// Moves an active or suspended tenant to another plan.
+  ///
+  /// - Throws: INVALID_ARGUMENT for a plan that does not exist; NOT_FOUND for a tenant that
+  ///   does not exist, or is being provisioned or deleted.
+  func changePlan(id: String, to plan: String) async throws -> TenantRecord {
+    guard TenantScope.isValidTenantID(id) else { throw Self.notFound }
+    let outcome = try await registry.withConnection { connection -> (plan: Bool, tenant: Bool) in
+      guard
+        !(try connection.query("SELECT 1 FROM kp_registry.plans WHERE id = $1", [plan]))
+          .isEmpty
+      else { return (false, false) }
+      let updated = try connection.query(
+        """
+        UPDATE kp_registry.tenants SET plan_id = $2, updated_at = now()
+        WHERE id = $1 AND state IN ('active', 'suspended') RETURNING id
+        """, [id, plan])
+      return (true, !updated.isEmpty)
+    }
+    guard outcome.plan else {
+      throw RPCError(.invalidArgument, "there is no plan '\(plan)'; ListPlans names them")
+    }
+    directory.invalidate(id)
+    guard outcome.tenant else { throw Self.notFound }
+    logger.info("tenant plan changed", ["tenant": id, "plan": plan])
+    return try await record(id: id)
+  }
+
   /// Deletes a tenant's schema, role and every row, leaving a tombstone in the registry.
   /// Repeating the call for a deleted tenant succeeds.
   func delete(id: String, confirmSlug: String) async throws {

@@ -112,6 +112,17 @@ struct TenantsService: RPCService {
       }
     }
 
+    table.unary(Kp_Tenants_V1_Tenants.changePlan, callers: Self.administrators) {
+      request, context in
+      try await Self.mapped(logger, context) {
+        try Self.checkScope(request.id, context)
+        let record = try await registry.changePlan(id: request.id, to: request.planId)
+        var response = Kp_Tenants_V1_ChangePlanResponse()
+        response.tenant = Kp_Tenants_V1_Tenant(record)
+        return response
+      }
+    }
+
     table.unary(Kp_Tenants_V1_Tenants.deleteTenant, callers: Self.administrators) {
       request, context in
       try await Self.mapped(logger, context) {

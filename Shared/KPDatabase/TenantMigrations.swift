@@ -131,6 +131,7 @@ public enum TenantMigrations {
         );
         CREATE INDEX chunks_search ON chunks USING gin (search);
         """),
+    ingestQueue,
     // Append new migrations here, with the next version number.
   ]
 

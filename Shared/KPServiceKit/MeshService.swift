@@ -7,9 +7,10 @@ public import KPTLS
 /// directory, an RPC server with health and metrics, a Prometheus endpoint, and a graceful
 /// drain on SIGTERM or SIGINT.
 public enum MeshService {
-  /// Where each service listens by default, on loopback.
+  /// Where each service's RPC server listens by default, on loopback. The gateway's is its
+  /// external RPC port; its HTTPS API listens on 7100.
   public static let defaultPorts: [String: Int] = [
-    "gateway": 7100, "auth": 7101, "tenants": 7102, "knowledge": 7103, "ingest": 7104,
+    "gateway": 7200, "auth": 7101, "tenants": 7102, "knowledge": 7103, "ingest": 7104,
   ]
 
   /// The settings every mesh service takes, with their defaults.

@@ -159,6 +159,36 @@ final class KnowledgeHarness: Sendable {
     ).document
   }
 
+  /// The tenant's usage counters as the tenant registry reads them (`documents`,
+  /// `stored_bytes`).
+  func usage(_ tenantID: String) async throws -> [String: Int] {
+    let scope = try TenantScope(tenantID: tenantID)
+    let rows = try await clusters.registry.withTenant(scope) { transaction in
+      try transaction.query("SELECT name, value FROM usage_counters")
+    }
+    var usage: [String: Int] = [:]
+    for row in rows { usage[row["name"] ?? ""] = Int(row["value"] ?? "") ?? 0 }
+    return usage
+  }
+
+  /// Deletes documents through the ingest identity; returns how many were deleted.
+  @discardableResult
+  func delete(
+    _ tenantID: String, ids: [String] = [], external: [(String, String)] = []
+  ) async throws -> UInt32 {
+    var request = Kp_Knowledge_V1_DeleteDocumentsRequest()
+    request.ids = ids
+    request.external = external.map { source, externalID in
+      var key = Kp_Knowledge_V1_ExternalKey()
+      key.source = source
+      key.externalId = externalID
+      return key
+    }
+    return try await ingest.unary(
+      Kp_Knowledge_V1_Knowledge.deleteDocuments, request, options: Self.options(tenantID)
+    ).deleted
+  }
+
   /// The tenant's statistics.
   func stats(_ tenantID: String) async throws -> Kp_Knowledge_V1_StatsResponse {
     try await ingest.unary(

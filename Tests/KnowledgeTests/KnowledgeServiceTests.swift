@@ -70,13 +70,118 @@ struct KnowledgeServiceTests {
         try await harness.upsert(
           tenant, [Harness.document("p", title: "Plan", text: "Secret plan.", access: nil)])
       }
-      try await harness.upsert(
+      let stored = try await harness.upsert(
         tenant,
         [Harness.document("p", title: "Plan", text: "Secret plan.", access: Harness.groups("eng"))])
+      let id = try #require(stored.first?.id)
       try await harness.upsert(
         tenant, [Harness.document("p", title: "Plan", text: "Secret plan v2.", access: nil)])
       #expect(try await harness.search(tenant, "secret", groups: ["sales"]).hits.isEmpty)
       #expect(try await harness.search(tenant, "secret", groups: ["eng"]).hits.count == 1)
+
+      // A list given must admit someone, on a new document and on an update alike.
+      for externalID in ["p", "q"] {
+        await expectError(.invalidArgument) {
+          try await harness.upsert(
+            tenant,
+            [
+              Harness.document(
+                externalID, title: "Plan", text: "Secret plan v3.",
+                access: Kp_Knowledge_V1_AccessList())
+            ])
+        }
+      }
+      let kept = try #require(try await harness.get(tenant, id: id))
+      #expect(kept.text == "Secret plan v2." && kept.access?.groups == ["eng"])
+      #expect(kept.access?.tenantWide == false && kept.access?.users == [])
+    }
+  }
+
+  @Test("usage counters follow inserts, replacements, no-op upserts and deletes")
+  func usageCounters() async throws {
+    try await Harness.with { harness in
+      let tenant = try await harness.makeTenant("acme")
+      let other = try await harness.makeTenant("globex")
+      #expect(try await harness.usage(tenant) == ["documents": 0, "stored_bytes": 0])
+
+      let stored = try await harness.upsert(
+        tenant,
+        [
+          Harness.document("a", title: "A", text: "12345"),
+          Harness.document("b", title: "B", text: "1234567890"),
+          Harness.document("c", title: "C", text: "abc", source: "drive"),
+        ])
+      #expect(try await harness.usage(tenant) == ["documents": 3, "stored_bytes": 18])
+
+      // A replacement counts the change in size; an unchanged or access-only upsert nothing.
+      try await harness.upsert(tenant, [Harness.document("a", title: "A", text: "12")])
+      try await harness.upsert(tenant, [Harness.document("b", title: "B", text: "1234567890")])
+      try await harness.upsert(
+        tenant,
+        [Harness.document("c", title: "C", text: "abc", source: "drive", access: nil)])
+      try await harness.upsert(
+        tenant,
+        [
+          Harness.document(
+            "c", title: "C", text: "abc", source: "drive", access: Harness.groups("eng"))
+        ])
+      #expect(try await harness.usage(tenant) == ["documents": 3, "stored_bytes": 15])
+
+      // Deletes by id and by external key; a key naming nothing changes nothing.
+      try await harness.delete(tenant, ids: [try #require(stored.first?.id)])
+      let byKey = try await harness.delete(
+        tenant, external: [("drive", "c"), ("drive", "missing")])
+      #expect(byKey == 1)
+      #expect(try await harness.usage(tenant) == ["documents": 1, "stored_bytes": 10])
+      let stats = try await harness.stats(tenant)
+      #expect(stats.documents == 1 && stats.storedBytes == 10)
+      #expect(try await harness.usage(other) == ["documents": 0, "stored_bytes": 0])
+    }
+  }
+
+  @Test("the tenant's text-search configuration indexes and parses; setting it reindexes")
+  func searchConfiguration() async throws {
+    try await Harness.with { harness in
+      let tenant = try await harness.makeTenant("acme")
+      let other = try await harness.makeTenant("globex")
+      for id in [tenant, other] {
+        try await harness.upsert(
+          id, [Harness.document("r", title: "Runs", text: "The jobs were running nightly.")])
+      }
+      #expect(try await harness.stats(tenant).searchConfiguration == "english")
+      #expect(try await harness.search(tenant, "run").estimatedTotal == 1)
+      #expect(try await harness.search(tenant, "the").estimatedTotal == 0)
+
+      var request = Kp_Knowledge_V1_SetSearchConfigurationRequest()
+      request.configuration = "simple"
+      let set = try await harness.gateway.unary(
+        Kp_Knowledge_V1_Knowledge.setSearchConfiguration, request,
+        options: Harness.options(tenant))
+      #expect(set.configuration == "simple" && set.chunksReindexed == 1)
+      #expect(try await harness.stats(tenant).searchConfiguration == "simple")
+
+      // No stemming and no stop words now, for stored and new documents alike.
+      try await harness.upsert(
+        tenant, [Harness.document("s", title: "Runs", text: "The cats were sleeping.")])
+      #expect(try await harness.search(tenant, "run").estimatedTotal == 0)
+      #expect(try await harness.search(tenant, "running").estimatedTotal == 1)
+      #expect(try await harness.search(tenant, "the").estimatedTotal == 2)
+      #expect(try await harness.search(tenant, "cat").estimatedTotal == 0)
+      #expect(try await harness.search(other, "run").estimatedTotal == 1)
+
+      let again = try await harness.gateway.unary(
+        Kp_Knowledge_V1_Knowledge.setSearchConfiguration, request,
+        options: Harness.options(tenant))
+      #expect(again.chunksReindexed == 0)
+      for name in ["klingon", "", "english; DROP TABLE chunks"] {
+        request.configuration = name
+        await expectError(.invalidArgument) {
+          _ = try await harness.gateway.unary(
+            Kp_Knowledge_V1_Knowledge.setSearchConfiguration, request,
+            options: Harness.options(tenant))
+        }
+      }
+      #expect(try await harness.stats(tenant).searchConfiguration == "simple")
     }
   }
 
@@ -174,7 +279,10 @@ struct KnowledgeServiceTests {
       let outsider = try await harness.search(tenant, "roadmap", user: "u-ada", groups: ["sales"])
       #expect(outsider.hits.map(\.title) == ["Roadmap summary"])
       #expect(outsider.estimatedTotal == 1)
-      let member = try await harness.search(tenant, "roadmap", user: "u-ada", groups: ["eng"])
+      // The same user, once added to eng, sees the document in hits and total.
+      let member = try await harness.search(
+        tenant, "roadmap", user: "u-ada", groups: ["sales", "eng"])
+      #expect(Set(member.hits.map(\.title)) == ["Roadmap", "Roadmap summary"])
       #expect(member.estimatedTotal == 2)
       let bob = try await harness.search(tenant, "roadmap", user: "u-bob")
       #expect(Set(bob.hits.map(\.title)) == ["Roadmap summary", "Roadmap notes"])
@@ -209,7 +317,14 @@ struct KnowledgeServiceTests {
         _ = try await harness.ingest.unary(
           Kp_Knowledge_V1_Knowledge.deleteDocuments, delete, options: Harness.options(acme))
       }
+      try await harness.upsert(
+        acme, [Harness.document("plan", title: "Acme plan", text: "Our merger plan.")])
+      for query in ["\"Globex merger\"", "Globex merger", "globex OR merger"] {
+        let found = try await harness.search(acme, query)
+        #expect(!found.hits.contains { $0.documentId == id || $0.title == "Globex merger" })
+      }
       #expect(try await harness.search(acme, "\"Globex merger\"").estimatedTotal == 0)
+      #expect(try await harness.search(acme, "merger").estimatedTotal == 1)
       #expect(try await harness.get(globex, id: id)?.title == "Globex merger")
       #expect(try await harness.search(globex, "merger").estimatedTotal == 1)
     }

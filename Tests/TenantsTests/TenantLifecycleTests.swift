@@ -5,7 +5,8 @@ import Testing
 
 @Suite("Tenant lifecycle through kp-tenants", .serialized)
 struct TenantLifecycleTests {
-  @Test("create, get, idempotent retry, duplicates, suspend, resume, list pages, plans")
+  @Test(
+    "create, get, idempotent retry, duplicates, suspend, resume, change plan, list pages, plans")
   func lifecycle() async throws {
     try await TenantsHarness.with { harness in
       let acme = try await harness.create("acme")
@@ -46,6 +47,23 @@ struct TenantLifecycleTests {
       resume.id = acme.id
       let resumed = try await harness.channel.unary(Kp_Tenants_V1_Tenants.resumeTenant, resume)
       #expect(resumed.tenant?.state == .active)
+
+      var change = Kp_Tenants_V1_ChangePlanRequest()
+      change.id = acme.id
+      change.planId = "enterprise"
+      let moved = try await harness.channel.unary(Kp_Tenants_V1_Tenants.changePlan, change)
+      #expect(moved.tenant?.planId == "enterprise")
+      #expect(try await harness.get(id: acme.id).effectiveQuotas?.requestsPerSecond == 500)
+      change.planId = "platinum"
+      await #expect(throws: RPCError(.invalidArgument, "")) {
+        _ = try await harness.channel.unary(Kp_Tenants_V1_Tenants.changePlan, change)
+      }
+      #expect(try await harness.get(id: acme.id).tenant?.planId == "enterprise")
+      change.id = "t" + String(repeating: "a", count: 26)
+      change.planId = "free"
+      await #expect(throws: RPCError(.notFound, "")) {
+        _ = try await harness.channel.unary(Kp_Tenants_V1_Tenants.changePlan, change)
+      }
 
       for slug in ["delta", "bravo", "echo", "charlie"] { _ = try await harness.create(slug) }
       var seen: [String] = []

@@ -67,7 +67,10 @@ public struct Kp_Knowledge_V1_Document: ProtoGeneratedMessage {
   /// The normalised text.
   public var text: String = ""
 
-  /// The `access` field (8).
+  /// Who may see the document. A new document must carry one, and it must admit someone
+  /// (tenant_wide, or at least one user or group): the store refuses a document that would be
+  /// visible to everyone, or to no one, by omission. On an update, leaving the field out keeps
+  /// the stored access list unchanged; a list given replaces it and must admit someone too.
   public var access: Kp_Knowledge_V1_AccessList?
 
   /// When the source last changed the document, in microseconds since the Unix epoch.
@@ -798,13 +801,16 @@ public struct Kp_Knowledge_V1_StatsResponse: ProtoGeneratedMessage {
   /// The `chunks` field (4).
   public var chunks: UInt64 = 0
 
+  /// The text-search configuration the tenant's index and queries use, such as "english".
+  public var searchConfiguration: String = ""
+
   /// The message's full protobuf name.
   public static let protoMessageName = "kp.knowledge.v1.StatsResponse"
 
   /// Where each field lives in protobuf-c's struct for the message.
   public static let protoSchema = ProtoSchema.resolve(
     kp_proto_message_descriptor("kp.knowledge.v1.StatsResponse"), name: protoMessageName,
-    fieldNumbers: [1, 2, 3, 4])
+    fieldNumbers: [1, 2, 3, 4, 5])
 
   /// Creates a message with every field at its default.
   public init() {}
@@ -815,15 +821,81 @@ public struct Kp_Knowledge_V1_StatsResponse: ProtoGeneratedMessage {
     self.storedBytes = try fields.value(at: 1)
     self.bySource = try fields.map(at: 2)
     self.chunks = try fields.value(at: 3)
+    self.searchConfiguration = try fields.value(at: 4)
   }
 
   /// The message as a field tree.
   public func protoFields() -> ProtoFields {
-    var fields = ProtoFields(count: 4)
+    var fields = ProtoFields(count: 5)
     fields.set(self.documents, at: 0)
     fields.set(self.storedBytes, at: 1)
     fields.setMap(self.bySource, at: 2)
     fields.set(self.chunks, at: 3)
+    fields.set(self.searchConfiguration, at: 4)
+    return fields
+  }
+}
+
+/// The `kp.knowledge.v1.SetSearchConfigurationRequest` message.
+public struct Kp_Knowledge_V1_SetSearchConfigurationRequest: ProtoGeneratedMessage {
+  /// A PostgreSQL text-search configuration: "english" (the default), "simple" (no stemming, no
+  /// stop words), "german", "french" and the other languages the database ships.
+  public var configuration: String = ""
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.knowledge.v1.SetSearchConfigurationRequest"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.knowledge.v1.SetSearchConfigurationRequest"), name: protoMessageName,
+    fieldNumbers: [1])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.configuration = try fields.value(at: 0)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 1)
+    fields.set(self.configuration, at: 0)
+    return fields
+  }
+}
+
+/// The `kp.knowledge.v1.SetSearchConfigurationResponse` message.
+public struct Kp_Knowledge_V1_SetSearchConfigurationResponse: ProtoGeneratedMessage {
+  /// The `configuration` field (1).
+  public var configuration: String = ""
+
+  /// Chunks indexed again with the new configuration; 0 when it was already in use.
+  public var chunksReindexed: UInt64 = 0
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.knowledge.v1.SetSearchConfigurationResponse"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.knowledge.v1.SetSearchConfigurationResponse"), name: protoMessageName,
+    fieldNumbers: [1, 2])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.configuration = try fields.value(at: 0)
+    self.chunksReindexed = try fields.value(at: 1)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 2)
+    fields.set(self.configuration, at: 0)
+    fields.set(self.chunksReindexed, at: 1)
     return fields
   }
 }
@@ -866,6 +938,13 @@ public enum Kp_Knowledge_V1_Knowledge {
   /// The `Stats` method.
   public static let stats = ProtoMethod<Kp_Knowledge_V1_StatsRequest, Kp_Knowledge_V1_StatsResponse>(
     path: "/kp.knowledge.v1.Knowledge/Stats",
+    clientStreaming: false, serverStreaming: false,
+    idempotent: true)
+
+  /// Sets how the tenant's text is split into words and stemmed, and indexes every stored chunk
+  /// again with it, in one transaction: searches see the old index or the new, never a mix.
+  public static let setSearchConfiguration = ProtoMethod<Kp_Knowledge_V1_SetSearchConfigurationRequest, Kp_Knowledge_V1_SetSearchConfigurationResponse>(
+    path: "/kp.knowledge.v1.Knowledge/SetSearchConfiguration",
     clientStreaming: false, serverStreaming: false,
     idempotent: true)
 }

@@ -590,6 +590,69 @@ public struct Kp_Tenants_V1_SuspendTenantResponse: ProtoGeneratedMessage {
   }
 }
 
+/// The `kp.tenants.v1.ChangePlanRequest` message.
+public struct Kp_Tenants_V1_ChangePlanRequest: ProtoGeneratedMessage {
+  /// The `id` field (1).
+  public var id: String = ""
+
+  /// The plan's id, such as "team"; its quotas and rate limits apply from the next request.
+  public var planId: String = ""
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.tenants.v1.ChangePlanRequest"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.tenants.v1.ChangePlanRequest"), name: protoMessageName,
+    fieldNumbers: [1, 2])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.id = try fields.value(at: 0)
+    self.planId = try fields.value(at: 1)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 2)
+    fields.set(self.id, at: 0)
+    fields.set(self.planId, at: 1)
+    return fields
+  }
+}
+
+/// The `kp.tenants.v1.ChangePlanResponse` message.
+public struct Kp_Tenants_V1_ChangePlanResponse: ProtoGeneratedMessage {
+  /// The `tenant` field (1).
+  public var tenant: Kp_Tenants_V1_Tenant?
+
+  /// The message's full protobuf name.
+  public static let protoMessageName = "kp.tenants.v1.ChangePlanResponse"
+
+  /// Where each field lives in protobuf-c's struct for the message.
+  public static let protoSchema = ProtoSchema.resolve(
+    kp_proto_message_descriptor("kp.tenants.v1.ChangePlanResponse"), name: protoMessageName,
+    fieldNumbers: [1])
+
+  /// Creates a message with every field at its default.
+  public init() {}
+
+  /// Creates the message from a decoded field tree.
+  public init(protoFields fields: ProtoFields) throws(ProtoError) {
+    self.tenant = try fields.optional(at: 0)
+  }
+
+  /// The message as a field tree.
+  public func protoFields() -> ProtoFields {
+    var fields = ProtoFields(count: 1)
+    fields.setOptional(self.tenant, at: 0)
+    return fields
+  }
+}
+
 /// The `kp.tenants.v1.ResumeTenantRequest` message.
 public struct Kp_Tenants_V1_ResumeTenantRequest: ProtoGeneratedMessage {
   /// The `id` field (1).
@@ -946,6 +1009,13 @@ public enum Kp_Tenants_V1_Tenants {
   /// Stops a tenant's traffic without touching its data.
   public static let suspendTenant = ProtoMethod<Kp_Tenants_V1_SuspendTenantRequest, Kp_Tenants_V1_SuspendTenantResponse>(
     path: "/kp.tenants.v1.Tenants/SuspendTenant",
+    clientStreaming: false, serverStreaming: false,
+    idempotent: true)
+
+  /// Moves an active or suspended tenant to another plan; asking for its current plan is a
+  /// no-op. An unknown plan is INVALID_ARGUMENT.
+  public static let changePlan = ProtoMethod<Kp_Tenants_V1_ChangePlanRequest, Kp_Tenants_V1_ChangePlanResponse>(
+    path: "/kp.tenants.v1.Tenants/ChangePlan",
     clientStreaming: false, serverStreaming: false,
     idempotent: true)
 

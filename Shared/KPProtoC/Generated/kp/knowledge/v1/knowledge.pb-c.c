@@ -923,6 +923,96 @@ void   kp__knowledge__v1__stats_response__free_unpacked
   assert(message->base.descriptor == &kp__knowledge__v1__stats_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   kp__knowledge__v1__set_search_configuration_request__init
+                     (Kp__Knowledge__V1__SetSearchConfigurationRequest         *message)
+{
+  static const Kp__Knowledge__V1__SetSearchConfigurationRequest init_value = KP__KNOWLEDGE__V1__SET_SEARCH_CONFIGURATION_REQUEST__INIT;
+  *message = init_value;
+}
+size_t kp__knowledge__v1__set_search_configuration_request__get_packed_size
+                     (const Kp__Knowledge__V1__SetSearchConfigurationRequest *message)
+{
+  assert(message->base.descriptor == &kp__knowledge__v1__set_search_configuration_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__knowledge__v1__set_search_configuration_request__pack
+                     (const Kp__Knowledge__V1__SetSearchConfigurationRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__knowledge__v1__set_search_configuration_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__knowledge__v1__set_search_configuration_request__pack_to_buffer
+                     (const Kp__Knowledge__V1__SetSearchConfigurationRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__knowledge__v1__set_search_configuration_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Knowledge__V1__SetSearchConfigurationRequest *
+       kp__knowledge__v1__set_search_configuration_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Knowledge__V1__SetSearchConfigurationRequest *)
+     protobuf_c_message_unpack (&kp__knowledge__v1__set_search_configuration_request__descriptor,
+                                allocator, len, data);
+}
+void   kp__knowledge__v1__set_search_configuration_request__free_unpacked
+                     (Kp__Knowledge__V1__SetSearchConfigurationRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__knowledge__v1__set_search_configuration_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__knowledge__v1__set_search_configuration_response__init
+                     (Kp__Knowledge__V1__SetSearchConfigurationResponse         *message)
+{
+  static const Kp__Knowledge__V1__SetSearchConfigurationResponse init_value = KP__KNOWLEDGE__V1__SET_SEARCH_CONFIGURATION_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t kp__knowledge__v1__set_search_configuration_response__get_packed_size
+                     (const Kp__Knowledge__V1__SetSearchConfigurationResponse *message)
+{
+  assert(message->base.descriptor == &kp__knowledge__v1__set_search_configuration_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__knowledge__v1__set_search_configuration_response__pack
+                     (const Kp__Knowledge__V1__SetSearchConfigurationResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__knowledge__v1__set_search_configuration_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__knowledge__v1__set_search_configuration_response__pack_to_buffer
+                     (const Kp__Knowledge__V1__SetSearchConfigurationResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__knowledge__v1__set_search_configuration_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Knowledge__V1__SetSearchConfigurationResponse *
+       kp__knowledge__v1__set_search_configuration_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Knowledge__V1__SetSearchConfigurationResponse *)
+     protobuf_c_message_unpack (&kp__knowledge__v1__set_search_configuration_response__descriptor,
+                                allocator, len, data);
+}
+void   kp__knowledge__v1__set_search_configuration_response__free_unpacked
+                     (Kp__Knowledge__V1__SetSearchConfigurationResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__knowledge__v1__set_search_configuration_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor kp__knowledge__v1__access_list__field_descriptors[3] =
 {
   {
@@ -2299,7 +2389,7 @@ const ProtobufCMessageDescriptor kp__knowledge__v1__stats_response__by_source_en
   (ProtobufCMessageInit) kp__knowledge__v1__stats_response__by_source_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor kp__knowledge__v1__stats_response__field_descriptors[4] =
+static const ProtobufCFieldDescriptor kp__knowledge__v1__stats_response__field_descriptors[5] =
 {
   {
     "documents",
@@ -2349,17 +2439,30 @@ static const ProtobufCFieldDescriptor kp__knowledge__v1__stats_response__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "search_configuration",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Knowledge__V1__StatsResponse, search_configuration),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned kp__knowledge__v1__stats_response__field_indices_by_name[] = {
   2,   /* field[2] = by_source */
   3,   /* field[3] = chunks */
   0,   /* field[0] = documents */
+  4,   /* field[4] = search_configuration */
   1,   /* field[1] = stored_bytes */
 };
 static const ProtobufCIntRange kp__knowledge__v1__stats_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor kp__knowledge__v1__stats_response__descriptor =
 {
@@ -2369,14 +2472,103 @@ const ProtobufCMessageDescriptor kp__knowledge__v1__stats_response__descriptor =
   "Kp__Knowledge__V1__StatsResponse",
   "kp.knowledge.v1",
   sizeof(Kp__Knowledge__V1__StatsResponse),
-  4,
+  5,
   kp__knowledge__v1__stats_response__field_descriptors,
   kp__knowledge__v1__stats_response__field_indices_by_name,
   1,  kp__knowledge__v1__stats_response__number_ranges,
   (ProtobufCMessageInit) kp__knowledge__v1__stats_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor kp__knowledge__v1__knowledge__method_descriptors[6] =
+static const ProtobufCFieldDescriptor kp__knowledge__v1__set_search_configuration_request__field_descriptors[1] =
+{
+  {
+    "configuration",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Knowledge__V1__SetSearchConfigurationRequest, configuration),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__knowledge__v1__set_search_configuration_request__field_indices_by_name[] = {
+  0,   /* field[0] = configuration */
+};
+static const ProtobufCIntRange kp__knowledge__v1__set_search_configuration_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor kp__knowledge__v1__set_search_configuration_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.knowledge.v1.SetSearchConfigurationRequest",
+  "SetSearchConfigurationRequest",
+  "Kp__Knowledge__V1__SetSearchConfigurationRequest",
+  "kp.knowledge.v1",
+  sizeof(Kp__Knowledge__V1__SetSearchConfigurationRequest),
+  1,
+  kp__knowledge__v1__set_search_configuration_request__field_descriptors,
+  kp__knowledge__v1__set_search_configuration_request__field_indices_by_name,
+  1,  kp__knowledge__v1__set_search_configuration_request__number_ranges,
+  (ProtobufCMessageInit) kp__knowledge__v1__set_search_configuration_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__knowledge__v1__set_search_configuration_response__field_descriptors[2] =
+{
+  {
+    "configuration",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Knowledge__V1__SetSearchConfigurationResponse, configuration),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "chunks_reindexed",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Knowledge__V1__SetSearchConfigurationResponse, chunks_reindexed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__knowledge__v1__set_search_configuration_response__field_indices_by_name[] = {
+  1,   /* field[1] = chunks_reindexed */
+  0,   /* field[0] = configuration */
+};
+static const ProtobufCIntRange kp__knowledge__v1__set_search_configuration_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor kp__knowledge__v1__set_search_configuration_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.knowledge.v1.SetSearchConfigurationResponse",
+  "SetSearchConfigurationResponse",
+  "Kp__Knowledge__V1__SetSearchConfigurationResponse",
+  "kp.knowledge.v1",
+  sizeof(Kp__Knowledge__V1__SetSearchConfigurationResponse),
+  2,
+  kp__knowledge__v1__set_search_configuration_response__field_descriptors,
+  kp__knowledge__v1__set_search_configuration_response__field_indices_by_name,
+  1,  kp__knowledge__v1__set_search_configuration_response__number_ranges,
+  (ProtobufCMessageInit) kp__knowledge__v1__set_search_configuration_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor kp__knowledge__v1__knowledge__method_descriptors[7] =
 {
   { "UpsertDocuments", &kp__knowledge__v1__upsert_documents_request__descriptor, &kp__knowledge__v1__upsert_documents_response__descriptor },
   { "GetDocument", &kp__knowledge__v1__get_document_request__descriptor, &kp__knowledge__v1__get_document_response__descriptor },
@@ -2384,12 +2576,14 @@ static const ProtobufCMethodDescriptor kp__knowledge__v1__knowledge__method_desc
   { "DeleteDocuments", &kp__knowledge__v1__delete_documents_request__descriptor, &kp__knowledge__v1__delete_documents_response__descriptor },
   { "Search", &kp__knowledge__v1__search_request__descriptor, &kp__knowledge__v1__search_response__descriptor },
   { "Stats", &kp__knowledge__v1__stats_request__descriptor, &kp__knowledge__v1__stats_response__descriptor },
+  { "SetSearchConfiguration", &kp__knowledge__v1__set_search_configuration_request__descriptor, &kp__knowledge__v1__set_search_configuration_response__descriptor },
 };
 const unsigned kp__knowledge__v1__knowledge__method_indices_by_name[] = {
   3,        /* DeleteDocuments */
   1,        /* GetDocument */
   2,        /* ListDocuments */
   4,        /* Search */
+  6,        /* SetSearchConfiguration */
   5,        /* Stats */
   0         /* UpsertDocuments */
 };
@@ -2400,7 +2594,7 @@ const ProtobufCServiceDescriptor kp__knowledge__v1__knowledge__descriptor =
   "Knowledge",
   "Kp__Knowledge__V1__Knowledge",
   "kp.knowledge.v1",
-  6,
+  7,
   kp__knowledge__v1__knowledge__method_descriptors,
   kp__knowledge__v1__knowledge__method_indices_by_name
 };
@@ -2451,6 +2645,14 @@ void kp__knowledge__v1__knowledge__stats(ProtobufCService *service,
 {
   assert(service->descriptor == &kp__knowledge__v1__knowledge__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void kp__knowledge__v1__knowledge__set_search_configuration(ProtobufCService *service,
+                                                            const Kp__Knowledge__V1__SetSearchConfigurationRequest *input,
+                                                            Kp__Knowledge__V1__SetSearchConfigurationResponse_Closure closure,
+                                                            void *closure_data)
+{
+  assert(service->descriptor == &kp__knowledge__v1__knowledge__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void kp__knowledge__v1__knowledge__init (Kp__Knowledge__V1__Knowledge_Service *service,
                                          Kp__Knowledge__V1__Knowledge_ServiceDestroy destroy)

@@ -41,6 +41,8 @@ typedef struct Kp__Knowledge__V1__StatsRequest Kp__Knowledge__V1__StatsRequest;
 typedef struct Kp__Knowledge__V1__SourceStats Kp__Knowledge__V1__SourceStats;
 typedef struct Kp__Knowledge__V1__StatsResponse Kp__Knowledge__V1__StatsResponse;
 typedef struct Kp__Knowledge__V1__StatsResponse__BySourceEntry Kp__Knowledge__V1__StatsResponse__BySourceEntry;
+typedef struct Kp__Knowledge__V1__SetSearchConfigurationRequest Kp__Knowledge__V1__SetSearchConfigurationRequest;
+typedef struct Kp__Knowledge__V1__SetSearchConfigurationResponse Kp__Knowledge__V1__SetSearchConfigurationResponse;
 
 
 /* --- enums --- */
@@ -113,6 +115,12 @@ struct  Kp__Knowledge__V1__Document
    * The normalised text.
    */
   char *text;
+  /*
+   * Who may see the document. A new document must carry one, and it must admit someone
+   * (tenant_wide, or at least one user or group): the store refuses a document that would be
+   * visible to everyone, or to no one, by omission. On an update, leaving the field out keeps
+   * the stored access list unchanged; a list given replaces it and must admit someone too.
+   */
   Kp__Knowledge__V1__AccessList *access;
   /*
    * When the source last changed the document, in microseconds since the Unix epoch.
@@ -439,10 +447,42 @@ struct  Kp__Knowledge__V1__StatsResponse
   size_t n_by_source;
   Kp__Knowledge__V1__StatsResponse__BySourceEntry **by_source;
   uint64_t chunks;
+  /*
+   * The text-search configuration the tenant's index and queries use, such as "english".
+   */
+  char *search_configuration;
 };
 #define KP__KNOWLEDGE__V1__STATS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__knowledge__v1__stats_response__descriptor) \
-    , 0, 0, 0,NULL, 0 }
+    , 0, 0, 0,NULL, 0, (char *)protobuf_c_empty_string }
+
+
+struct  Kp__Knowledge__V1__SetSearchConfigurationRequest
+{
+  ProtobufCMessage base;
+  /*
+   * A PostgreSQL text-search configuration: "english" (the default), "simple" (no stemming, no
+   * stop words), "german", "french" and the other languages the database ships.
+   */
+  char *configuration;
+};
+#define KP__KNOWLEDGE__V1__SET_SEARCH_CONFIGURATION_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__knowledge__v1__set_search_configuration_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Kp__Knowledge__V1__SetSearchConfigurationResponse
+{
+  ProtobufCMessage base;
+  char *configuration;
+  /*
+   * Chunks indexed again with the new configuration; 0 when it was already in use.
+   */
+  uint64_t chunks_reindexed;
+};
+#define KP__KNOWLEDGE__V1__SET_SEARCH_CONFIGURATION_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__knowledge__v1__set_search_configuration_response__descriptor) \
+    , (char *)protobuf_c_empty_string, 0 }
 
 
 /* Kp__Knowledge__V1__AccessList methods */
@@ -831,6 +871,44 @@ Kp__Knowledge__V1__StatsResponse *
 void   kp__knowledge__v1__stats_response__free_unpacked
                      (Kp__Knowledge__V1__StatsResponse *message,
                       ProtobufCAllocator *allocator);
+/* Kp__Knowledge__V1__SetSearchConfigurationRequest methods */
+void   kp__knowledge__v1__set_search_configuration_request__init
+                     (Kp__Knowledge__V1__SetSearchConfigurationRequest         *message);
+size_t kp__knowledge__v1__set_search_configuration_request__get_packed_size
+                     (const Kp__Knowledge__V1__SetSearchConfigurationRequest   *message);
+size_t kp__knowledge__v1__set_search_configuration_request__pack
+                     (const Kp__Knowledge__V1__SetSearchConfigurationRequest   *message,
+                      uint8_t             *out);
+size_t kp__knowledge__v1__set_search_configuration_request__pack_to_buffer
+                     (const Kp__Knowledge__V1__SetSearchConfigurationRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Knowledge__V1__SetSearchConfigurationRequest *
+       kp__knowledge__v1__set_search_configuration_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__knowledge__v1__set_search_configuration_request__free_unpacked
+                     (Kp__Knowledge__V1__SetSearchConfigurationRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Knowledge__V1__SetSearchConfigurationResponse methods */
+void   kp__knowledge__v1__set_search_configuration_response__init
+                     (Kp__Knowledge__V1__SetSearchConfigurationResponse         *message);
+size_t kp__knowledge__v1__set_search_configuration_response__get_packed_size
+                     (const Kp__Knowledge__V1__SetSearchConfigurationResponse   *message);
+size_t kp__knowledge__v1__set_search_configuration_response__pack
+                     (const Kp__Knowledge__V1__SetSearchConfigurationResponse   *message,
+                      uint8_t             *out);
+size_t kp__knowledge__v1__set_search_configuration_response__pack_to_buffer
+                     (const Kp__Knowledge__V1__SetSearchConfigurationResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Knowledge__V1__SetSearchConfigurationResponse *
+       kp__knowledge__v1__set_search_configuration_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__knowledge__v1__set_search_configuration_response__free_unpacked
+                     (Kp__Knowledge__V1__SetSearchConfigurationResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Kp__Knowledge__V1__AccessList_Closure)
@@ -899,6 +977,12 @@ typedef void (*Kp__Knowledge__V1__StatsResponse__BySourceEntry_Closure)
 typedef void (*Kp__Knowledge__V1__StatsResponse_Closure)
                  (const Kp__Knowledge__V1__StatsResponse *message,
                   void *closure_data);
+typedef void (*Kp__Knowledge__V1__SetSearchConfigurationRequest_Closure)
+                 (const Kp__Knowledge__V1__SetSearchConfigurationRequest *message,
+                  void *closure_data);
+typedef void (*Kp__Knowledge__V1__SetSearchConfigurationResponse_Closure)
+                 (const Kp__Knowledge__V1__SetSearchConfigurationResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -930,6 +1014,10 @@ struct Kp__Knowledge__V1__Knowledge_Service
                 const Kp__Knowledge__V1__StatsRequest *input,
                 Kp__Knowledge__V1__StatsResponse_Closure closure,
                 void *closure_data);
+  void (*set_search_configuration)(Kp__Knowledge__V1__Knowledge_Service *service,
+                                   const Kp__Knowledge__V1__SetSearchConfigurationRequest *input,
+                                   Kp__Knowledge__V1__SetSearchConfigurationResponse_Closure closure,
+                                   void *closure_data);
 };
 typedef void (*Kp__Knowledge__V1__Knowledge_ServiceDestroy)(Kp__Knowledge__V1__Knowledge_Service *);
 void kp__knowledge__v1__knowledge__init (Kp__Knowledge__V1__Knowledge_Service *service,
@@ -943,7 +1031,8 @@ void kp__knowledge__v1__knowledge__init (Kp__Knowledge__V1__Knowledge_Service *s
       function_prefix__ ## list_documents,\
       function_prefix__ ## delete_documents,\
       function_prefix__ ## search,\
-      function_prefix__ ## stats  }
+      function_prefix__ ## stats,\
+      function_prefix__ ## set_search_configuration  }
 void kp__knowledge__v1__knowledge__upsert_documents(ProtobufCService *service,
                                                     const Kp__Knowledge__V1__UpsertDocumentsRequest *input,
                                                     Kp__Knowledge__V1__UpsertDocumentsResponse_Closure closure,
@@ -968,6 +1057,10 @@ void kp__knowledge__v1__knowledge__stats(ProtobufCService *service,
                                          const Kp__Knowledge__V1__StatsRequest *input,
                                          Kp__Knowledge__V1__StatsResponse_Closure closure,
                                          void *closure_data);
+void kp__knowledge__v1__knowledge__set_search_configuration(ProtobufCService *service,
+                                                            const Kp__Knowledge__V1__SetSearchConfigurationRequest *input,
+                                                            Kp__Knowledge__V1__SetSearchConfigurationResponse_Closure closure,
+                                                            void *closure_data);
 
 /* --- descriptors --- */
 
@@ -993,6 +1086,8 @@ extern const ProtobufCMessageDescriptor kp__knowledge__v1__stats_request__descri
 extern const ProtobufCMessageDescriptor kp__knowledge__v1__source_stats__descriptor;
 extern const ProtobufCMessageDescriptor kp__knowledge__v1__stats_response__descriptor;
 extern const ProtobufCMessageDescriptor kp__knowledge__v1__stats_response__by_source_entry__descriptor;
+extern const ProtobufCMessageDescriptor kp__knowledge__v1__set_search_configuration_request__descriptor;
+extern const ProtobufCMessageDescriptor kp__knowledge__v1__set_search_configuration_response__descriptor;
 extern const ProtobufCServiceDescriptor kp__knowledge__v1__knowledge__descriptor;
 
 PROTOBUF_C__END_DECLS

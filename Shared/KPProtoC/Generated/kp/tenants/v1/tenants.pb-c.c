@@ -596,6 +596,96 @@ void   kp__tenants__v1__suspend_tenant_response__free_unpacked
   assert(message->base.descriptor == &kp__tenants__v1__suspend_tenant_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   kp__tenants__v1__change_plan_request__init
+                     (Kp__Tenants__V1__ChangePlanRequest         *message)
+{
+  static const Kp__Tenants__V1__ChangePlanRequest init_value = KP__TENANTS__V1__CHANGE_PLAN_REQUEST__INIT;
+  *message = init_value;
+}
+size_t kp__tenants__v1__change_plan_request__get_packed_size
+                     (const Kp__Tenants__V1__ChangePlanRequest *message)
+{
+  assert(message->base.descriptor == &kp__tenants__v1__change_plan_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__tenants__v1__change_plan_request__pack
+                     (const Kp__Tenants__V1__ChangePlanRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__tenants__v1__change_plan_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__tenants__v1__change_plan_request__pack_to_buffer
+                     (const Kp__Tenants__V1__ChangePlanRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__tenants__v1__change_plan_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Tenants__V1__ChangePlanRequest *
+       kp__tenants__v1__change_plan_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Tenants__V1__ChangePlanRequest *)
+     protobuf_c_message_unpack (&kp__tenants__v1__change_plan_request__descriptor,
+                                allocator, len, data);
+}
+void   kp__tenants__v1__change_plan_request__free_unpacked
+                     (Kp__Tenants__V1__ChangePlanRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__tenants__v1__change_plan_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   kp__tenants__v1__change_plan_response__init
+                     (Kp__Tenants__V1__ChangePlanResponse         *message)
+{
+  static const Kp__Tenants__V1__ChangePlanResponse init_value = KP__TENANTS__V1__CHANGE_PLAN_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t kp__tenants__v1__change_plan_response__get_packed_size
+                     (const Kp__Tenants__V1__ChangePlanResponse *message)
+{
+  assert(message->base.descriptor == &kp__tenants__v1__change_plan_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t kp__tenants__v1__change_plan_response__pack
+                     (const Kp__Tenants__V1__ChangePlanResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &kp__tenants__v1__change_plan_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t kp__tenants__v1__change_plan_response__pack_to_buffer
+                     (const Kp__Tenants__V1__ChangePlanResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &kp__tenants__v1__change_plan_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Kp__Tenants__V1__ChangePlanResponse *
+       kp__tenants__v1__change_plan_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Kp__Tenants__V1__ChangePlanResponse *)
+     protobuf_c_message_unpack (&kp__tenants__v1__change_plan_response__descriptor,
+                                allocator, len, data);
+}
+void   kp__tenants__v1__change_plan_response__free_unpacked
+                     (Kp__Tenants__V1__ChangePlanResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &kp__tenants__v1__change_plan_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   kp__tenants__v1__resume_tenant_request__init
                      (Kp__Tenants__V1__ResumeTenantRequest         *message)
 {
@@ -1917,6 +2007,95 @@ const ProtobufCMessageDescriptor kp__tenants__v1__suspend_tenant_response__descr
   (ProtobufCMessageInit) kp__tenants__v1__suspend_tenant_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor kp__tenants__v1__change_plan_request__field_descriptors[2] =
+{
+  {
+    "id",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Tenants__V1__ChangePlanRequest, id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "plan_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Tenants__V1__ChangePlanRequest, plan_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__tenants__v1__change_plan_request__field_indices_by_name[] = {
+  0,   /* field[0] = id */
+  1,   /* field[1] = plan_id */
+};
+static const ProtobufCIntRange kp__tenants__v1__change_plan_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor kp__tenants__v1__change_plan_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.tenants.v1.ChangePlanRequest",
+  "ChangePlanRequest",
+  "Kp__Tenants__V1__ChangePlanRequest",
+  "kp.tenants.v1",
+  sizeof(Kp__Tenants__V1__ChangePlanRequest),
+  2,
+  kp__tenants__v1__change_plan_request__field_descriptors,
+  kp__tenants__v1__change_plan_request__field_indices_by_name,
+  1,  kp__tenants__v1__change_plan_request__number_ranges,
+  (ProtobufCMessageInit) kp__tenants__v1__change_plan_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor kp__tenants__v1__change_plan_response__field_descriptors[1] =
+{
+  {
+    "tenant",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Tenants__V1__ChangePlanResponse, tenant),
+    &kp__tenants__v1__tenant__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned kp__tenants__v1__change_plan_response__field_indices_by_name[] = {
+  0,   /* field[0] = tenant */
+};
+static const ProtobufCIntRange kp__tenants__v1__change_plan_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor kp__tenants__v1__change_plan_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "kp.tenants.v1.ChangePlanResponse",
+  "ChangePlanResponse",
+  "Kp__Tenants__V1__ChangePlanResponse",
+  "kp.tenants.v1",
+  sizeof(Kp__Tenants__V1__ChangePlanResponse),
+  1,
+  kp__tenants__v1__change_plan_response__field_descriptors,
+  kp__tenants__v1__change_plan_response__field_indices_by_name,
+  1,  kp__tenants__v1__change_plan_response__number_ranges,
+  (ProtobufCMessageInit) kp__tenants__v1__change_plan_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor kp__tenants__v1__resume_tenant_request__field_descriptors[1] =
 {
   {
@@ -2421,12 +2600,13 @@ const ProtobufCEnumDescriptor kp__tenants__v1__tenant_state__descriptor =
   kp__tenants__v1__tenant_state__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCMethodDescriptor kp__tenants__v1__tenants__method_descriptors[9] =
+static const ProtobufCMethodDescriptor kp__tenants__v1__tenants__method_descriptors[10] =
 {
   { "CreateTenant", &kp__tenants__v1__create_tenant_request__descriptor, &kp__tenants__v1__create_tenant_response__descriptor },
   { "GetTenant", &kp__tenants__v1__get_tenant_request__descriptor, &kp__tenants__v1__get_tenant_response__descriptor },
   { "ListTenants", &kp__tenants__v1__list_tenants_request__descriptor, &kp__tenants__v1__list_tenants_response__descriptor },
   { "SuspendTenant", &kp__tenants__v1__suspend_tenant_request__descriptor, &kp__tenants__v1__suspend_tenant_response__descriptor },
+  { "ChangePlan", &kp__tenants__v1__change_plan_request__descriptor, &kp__tenants__v1__change_plan_response__descriptor },
   { "ResumeTenant", &kp__tenants__v1__resume_tenant_request__descriptor, &kp__tenants__v1__resume_tenant_response__descriptor },
   { "DeleteTenant", &kp__tenants__v1__delete_tenant_request__descriptor, &kp__tenants__v1__delete_tenant_response__descriptor },
   { "ListPlans", &kp__tenants__v1__list_plans_request__descriptor, &kp__tenants__v1__list_plans_response__descriptor },
@@ -2434,14 +2614,15 @@ static const ProtobufCMethodDescriptor kp__tenants__v1__tenants__method_descript
   { "MoveTenant", &kp__tenants__v1__move_tenant_request__descriptor, &kp__tenants__v1__move_tenant_response__descriptor },
 };
 const unsigned kp__tenants__v1__tenants__method_indices_by_name[] = {
+  4,        /* ChangePlan */
   0,        /* CreateTenant */
-  5,        /* DeleteTenant */
+  6,        /* DeleteTenant */
   1,        /* GetTenant */
-  6,        /* ListPlans */
+  7,        /* ListPlans */
   2,        /* ListTenants */
-  7,        /* Migrate */
-  8,        /* MoveTenant */
-  4,        /* ResumeTenant */
+  8,        /* Migrate */
+  9,        /* MoveTenant */
+  5,        /* ResumeTenant */
   3         /* SuspendTenant */
 };
 const ProtobufCServiceDescriptor kp__tenants__v1__tenants__descriptor =
@@ -2451,7 +2632,7 @@ const ProtobufCServiceDescriptor kp__tenants__v1__tenants__descriptor =
   "Tenants",
   "Kp__Tenants__V1__Tenants",
   "kp.tenants.v1",
-  9,
+  10,
   kp__tenants__v1__tenants__method_descriptors,
   kp__tenants__v1__tenants__method_indices_by_name
 };
@@ -2487,13 +2668,21 @@ void kp__tenants__v1__tenants__suspend_tenant(ProtobufCService *service,
   assert(service->descriptor == &kp__tenants__v1__tenants__descriptor);
   service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
+void kp__tenants__v1__tenants__change_plan(ProtobufCService *service,
+                                           const Kp__Tenants__V1__ChangePlanRequest *input,
+                                           Kp__Tenants__V1__ChangePlanResponse_Closure closure,
+                                           void *closure_data)
+{
+  assert(service->descriptor == &kp__tenants__v1__tenants__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
 void kp__tenants__v1__tenants__resume_tenant(ProtobufCService *service,
                                              const Kp__Tenants__V1__ResumeTenantRequest *input,
                                              Kp__Tenants__V1__ResumeTenantResponse_Closure closure,
                                              void *closure_data)
 {
   assert(service->descriptor == &kp__tenants__v1__tenants__descriptor);
-  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void kp__tenants__v1__tenants__delete_tenant(ProtobufCService *service,
                                              const Kp__Tenants__V1__DeleteTenantRequest *input,
@@ -2501,7 +2690,7 @@ void kp__tenants__v1__tenants__delete_tenant(ProtobufCService *service,
                                              void *closure_data)
 {
   assert(service->descriptor == &kp__tenants__v1__tenants__descriptor);
-  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void kp__tenants__v1__tenants__list_plans(ProtobufCService *service,
                                           const Kp__Tenants__V1__ListPlansRequest *input,
@@ -2509,7 +2698,7 @@ void kp__tenants__v1__tenants__list_plans(ProtobufCService *service,
                                           void *closure_data)
 {
   assert(service->descriptor == &kp__tenants__v1__tenants__descriptor);
-  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void kp__tenants__v1__tenants__migrate(ProtobufCService *service,
                                        const Kp__Tenants__V1__MigrateRequest *input,
@@ -2517,7 +2706,7 @@ void kp__tenants__v1__tenants__migrate(ProtobufCService *service,
                                        void *closure_data)
 {
   assert(service->descriptor == &kp__tenants__v1__tenants__descriptor);
-  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void kp__tenants__v1__tenants__move_tenant(ProtobufCService *service,
                                            const Kp__Tenants__V1__MoveTenantRequest *input,
@@ -2525,7 +2714,7 @@ void kp__tenants__v1__tenants__move_tenant(ProtobufCService *service,
                                            void *closure_data)
 {
   assert(service->descriptor == &kp__tenants__v1__tenants__descriptor);
-  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void kp__tenants__v1__tenants__init (Kp__Tenants__V1__Tenants_Service *service,
                                      Kp__Tenants__V1__Tenants_ServiceDestroy destroy)

@@ -32,6 +32,8 @@ typedef struct Kp__Tenants__V1__ListTenantsRequest Kp__Tenants__V1__ListTenantsR
 typedef struct Kp__Tenants__V1__ListTenantsResponse Kp__Tenants__V1__ListTenantsResponse;
 typedef struct Kp__Tenants__V1__SuspendTenantRequest Kp__Tenants__V1__SuspendTenantRequest;
 typedef struct Kp__Tenants__V1__SuspendTenantResponse Kp__Tenants__V1__SuspendTenantResponse;
+typedef struct Kp__Tenants__V1__ChangePlanRequest Kp__Tenants__V1__ChangePlanRequest;
+typedef struct Kp__Tenants__V1__ChangePlanResponse Kp__Tenants__V1__ChangePlanResponse;
 typedef struct Kp__Tenants__V1__ResumeTenantRequest Kp__Tenants__V1__ResumeTenantRequest;
 typedef struct Kp__Tenants__V1__ResumeTenantResponse Kp__Tenants__V1__ResumeTenantResponse;
 typedef struct Kp__Tenants__V1__DeleteTenantRequest Kp__Tenants__V1__DeleteTenantRequest;
@@ -326,6 +328,30 @@ struct  Kp__Tenants__V1__SuspendTenantResponse
 };
 #define KP__TENANTS__V1__SUSPEND_TENANT_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__tenants__v1__suspend_tenant_response__descriptor) \
+    , NULL }
+
+
+struct  Kp__Tenants__V1__ChangePlanRequest
+{
+  ProtobufCMessage base;
+  char *id;
+  /*
+   * The plan's id, such as "team"; its quotas and rate limits apply from the next request.
+   */
+  char *plan_id;
+};
+#define KP__TENANTS__V1__CHANGE_PLAN_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__tenants__v1__change_plan_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Kp__Tenants__V1__ChangePlanResponse
+{
+  ProtobufCMessage base;
+  Kp__Tenants__V1__Tenant *tenant;
+};
+#define KP__TENANTS__V1__CHANGE_PLAN_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&kp__tenants__v1__change_plan_response__descriptor) \
     , NULL }
 
 
@@ -716,6 +742,44 @@ Kp__Tenants__V1__SuspendTenantResponse *
 void   kp__tenants__v1__suspend_tenant_response__free_unpacked
                      (Kp__Tenants__V1__SuspendTenantResponse *message,
                       ProtobufCAllocator *allocator);
+/* Kp__Tenants__V1__ChangePlanRequest methods */
+void   kp__tenants__v1__change_plan_request__init
+                     (Kp__Tenants__V1__ChangePlanRequest         *message);
+size_t kp__tenants__v1__change_plan_request__get_packed_size
+                     (const Kp__Tenants__V1__ChangePlanRequest   *message);
+size_t kp__tenants__v1__change_plan_request__pack
+                     (const Kp__Tenants__V1__ChangePlanRequest   *message,
+                      uint8_t             *out);
+size_t kp__tenants__v1__change_plan_request__pack_to_buffer
+                     (const Kp__Tenants__V1__ChangePlanRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Tenants__V1__ChangePlanRequest *
+       kp__tenants__v1__change_plan_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__tenants__v1__change_plan_request__free_unpacked
+                     (Kp__Tenants__V1__ChangePlanRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Kp__Tenants__V1__ChangePlanResponse methods */
+void   kp__tenants__v1__change_plan_response__init
+                     (Kp__Tenants__V1__ChangePlanResponse         *message);
+size_t kp__tenants__v1__change_plan_response__get_packed_size
+                     (const Kp__Tenants__V1__ChangePlanResponse   *message);
+size_t kp__tenants__v1__change_plan_response__pack
+                     (const Kp__Tenants__V1__ChangePlanResponse   *message,
+                      uint8_t             *out);
+size_t kp__tenants__v1__change_plan_response__pack_to_buffer
+                     (const Kp__Tenants__V1__ChangePlanResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Kp__Tenants__V1__ChangePlanResponse *
+       kp__tenants__v1__change_plan_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   kp__tenants__v1__change_plan_response__free_unpacked
+                     (Kp__Tenants__V1__ChangePlanResponse *message,
+                      ProtobufCAllocator *allocator);
 /* Kp__Tenants__V1__ResumeTenantRequest methods */
 void   kp__tenants__v1__resume_tenant_request__init
                      (Kp__Tenants__V1__ResumeTenantRequest         *message);
@@ -947,6 +1011,12 @@ typedef void (*Kp__Tenants__V1__SuspendTenantRequest_Closure)
 typedef void (*Kp__Tenants__V1__SuspendTenantResponse_Closure)
                  (const Kp__Tenants__V1__SuspendTenantResponse *message,
                   void *closure_data);
+typedef void (*Kp__Tenants__V1__ChangePlanRequest_Closure)
+                 (const Kp__Tenants__V1__ChangePlanRequest *message,
+                  void *closure_data);
+typedef void (*Kp__Tenants__V1__ChangePlanResponse_Closure)
+                 (const Kp__Tenants__V1__ChangePlanResponse *message,
+                  void *closure_data);
 typedef void (*Kp__Tenants__V1__ResumeTenantRequest_Closure)
                  (const Kp__Tenants__V1__ResumeTenantRequest *message,
                   void *closure_data);
@@ -1000,6 +1070,10 @@ struct Kp__Tenants__V1__Tenants_Service
                          const Kp__Tenants__V1__SuspendTenantRequest *input,
                          Kp__Tenants__V1__SuspendTenantResponse_Closure closure,
                          void *closure_data);
+  void (*change_plan)(Kp__Tenants__V1__Tenants_Service *service,
+                      const Kp__Tenants__V1__ChangePlanRequest *input,
+                      Kp__Tenants__V1__ChangePlanResponse_Closure closure,
+                      void *closure_data);
   void (*resume_tenant)(Kp__Tenants__V1__Tenants_Service *service,
                         const Kp__Tenants__V1__ResumeTenantRequest *input,
                         Kp__Tenants__V1__ResumeTenantResponse_Closure closure,
@@ -1032,6 +1106,7 @@ void kp__tenants__v1__tenants__init (Kp__Tenants__V1__Tenants_Service *service,
       function_prefix__ ## get_tenant,\
       function_prefix__ ## list_tenants,\
       function_prefix__ ## suspend_tenant,\
+      function_prefix__ ## change_plan,\
       function_prefix__ ## resume_tenant,\
       function_prefix__ ## delete_tenant,\
       function_prefix__ ## list_plans,\
@@ -1053,6 +1128,10 @@ void kp__tenants__v1__tenants__suspend_tenant(ProtobufCService *service,
                                               const Kp__Tenants__V1__SuspendTenantRequest *input,
                                               Kp__Tenants__V1__SuspendTenantResponse_Closure closure,
                                               void *closure_data);
+void kp__tenants__v1__tenants__change_plan(ProtobufCService *service,
+                                           const Kp__Tenants__V1__ChangePlanRequest *input,
+                                           Kp__Tenants__V1__ChangePlanResponse_Closure closure,
+                                           void *closure_data);
 void kp__tenants__v1__tenants__resume_tenant(ProtobufCService *service,
                                              const Kp__Tenants__V1__ResumeTenantRequest *input,
                                              Kp__Tenants__V1__ResumeTenantResponse_Closure closure,
@@ -1090,6 +1169,8 @@ extern const ProtobufCMessageDescriptor kp__tenants__v1__list_tenants_request__d
 extern const ProtobufCMessageDescriptor kp__tenants__v1__list_tenants_response__descriptor;
 extern const ProtobufCMessageDescriptor kp__tenants__v1__suspend_tenant_request__descriptor;
 extern const ProtobufCMessageDescriptor kp__tenants__v1__suspend_tenant_response__descriptor;
+extern const ProtobufCMessageDescriptor kp__tenants__v1__change_plan_request__descriptor;
+extern const ProtobufCMessageDescriptor kp__tenants__v1__change_plan_response__descriptor;
 extern const ProtobufCMessageDescriptor kp__tenants__v1__resume_tenant_request__descriptor;
 extern const ProtobufCMessageDescriptor kp__tenants__v1__resume_tenant_response__descriptor;
 extern const ProtobufCMessageDescriptor kp__tenants__v1__delete_tenant_request__descriptor;
