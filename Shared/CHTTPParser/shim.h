@@ -15,6 +15,11 @@ static inline unsigned int kp_http_parser_errno(const http_parser *parser) {
   return parser->http_errno;
 }
 
+/// The status code of a parsed response.
+static inline unsigned int kp_http_parser_status_code(const http_parser *parser) {
+  return parser->status_code;
+}
+
 /// Whether the message being parsed has a chunked body (F_CHUNKED in the flags bit-field).
 static inline int kp_http_parser_is_chunked(const http_parser *parser) {
   return (parser->flags & F_CHUNKED) != 0;

@@ -327,7 +327,8 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
     let framing = HTTPResponseEncoder.Framing(
       requestMethod: nil, requestID: requestID, closes: true)
     output.append(
-      contentsOf: HTTPResponseEncoder.encode(HTTPResponse(error: error), framing: framing))
+      contentsOf: HTTPResponseEncoder.encode(
+        HTTPResponse(error: error, requestID: requestID), framing: framing))
     updateInterest()
     flush()
   }

@@ -50,9 +50,12 @@ extension HTTPResponse {
   /// The gateway's error response, `{"error": {"code": "...", "message": "..."}}`, with the
   /// error's status.
   ///
-  /// - Parameter error: The error; its cause is not sent.
-  public init(error: HTTPError) {
-    self.init(status: error.status, code: error.code, message: error.message)
+  /// - Parameters:
+  ///   - error: The error; its cause is not sent.
+  ///   - requestID: The request's id, sent as `error.request_id` when given.
+  public init(error: HTTPError, requestID: String? = nil) {
+    self.init(
+      status: error.status, code: error.code, message: error.message, requestID: requestID)
   }
 
   /// The gateway's error response with any status and code.
@@ -61,8 +64,12 @@ extension HTTPResponse {
   ///   - status: The status.
   ///   - code: The code sent as `error.code`.
   ///   - message: The message sent as `error.message`.
-  public init(status: HTTPStatus, code: HTTPError.Code, message: String) {
-    let body = ErrorBody(error: .init(code: code.rawValue, message: message))
+  ///   - requestID: The request's id, sent as `error.request_id` when given.
+  public init(
+    status: HTTPStatus, code: HTTPError.Code, message: String, requestID: String? = nil
+  ) {
+    let body = ErrorBody(
+      error: .init(code: code.rawValue, message: message, requestID: requestID))
     let data = (try? Self.defaultEncoder().encode(body)) ?? Data("{}".utf8)
     self.init(status: status, headers: ["Content-Type": Self.jsonContentType], body: Array(data))
   }
@@ -79,6 +86,12 @@ private struct ErrorBody: Encodable {
   struct Detail: Encodable {
     var code: String
     var message: String
+    var requestID: String?
+
+    enum CodingKeys: String, CodingKey {
+      case code, message
+      case requestID = "request_id"
+    }
   }
 
   var error: Detail
