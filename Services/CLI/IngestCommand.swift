@@ -1,0 +1,369 @@
+import Foundation
+import KPDocuments
+import KPServiceKit
+import KPTokens
+
+/// `kp ingest PATH`: sends a directory's (or one file's) documents to the gateway in batches,
+/// shows progress, follows the jobs, and ends with a summary. Resumable: files accepted by
+/// an earlier run and unchanged since are not sent again.
+enum IngestCommand {
+  static let subcommand = Subcommand(
+    words: ["ingest"],
+    summary: "Send a directory's or a file's documents (HTML, Markdown, text, PDF, detected "
+      + "by extension) to the knowledge store, with progress and a summary. Run it again to "
+      + "resume or to send only what changed.",
+    settings: [
+      Setting(
+        "source", help: "The documents' source name (default: the directory's name).",
+        valueName: "name", default: ""),
+      Setting(
+        "groups",
+        help: "Comma-separated groups that may see the documents (default: the whole tenant).",
+        valueName: "list", default: ""),
+      Setting(
+        "users", help: "Comma-separated user ids that may see the documents.",
+        valueName: "list", default: ""),
+      Setting(
+        "include", help: "Only files whose relative path matches this glob (such as '*.html').",
+        valueName: "glob", default: ""),
+      Setting(
+        "restrict",
+        help: "GLOB=group,...: files whose relative path matches GLOB are visible only to "
+          + "those groups; the rest follow --groups/--users.",
+        valueName: "rule", default: ""),
+      Setting("batch-documents", help: "Documents per batch.", valueName: "n", default: "100"),
+      Setting(
+        "batch-bytes", help: "Bytes of content per batch.", valueName: "n",
+        default: "2000000"),
+      Setting(
+        "state-file",
+        help: "Where the resume state is kept (default: under "
+          + "~/.cache/knowledgeplane/ingest).", valueName: "path", default: ""),
+      Setting.switch("restart", help: "Forget the resume state and send every file."),
+      Setting.switch("no-wait", help: "Return once the batches are accepted."),
+    ] + ClientSettings.all,
+    argumentsUsage: "<path>"
+  ) { configuration in
+    try await IngestRun(configuration: configuration).run()
+  }
+}
+
+/// One `kp ingest` run.
+private struct IngestRun {
+  let configuration: ServiceConfiguration
+  let normalizers = try? DocumentNormalizerRegistry.standard()
+
+  struct Batch {
+    var files: [SourceFile] = []
+    var documents: [[String: Any]] = []
+    var bytes = 0
+
+    /// The first and second half of the batch.
+    func halves() -> (Batch, Batch) {
+      let middle = files.count / 2
+      func part(_ range: Range<Int>) -> Batch {
+        Batch(
+          files: Array(files[range]), documents: Array(documents[range]),
+          bytes: files[range].reduce(0) { $0 + $1.size })
+      }
+      return (part(0..<middle), part(middle..<files.count))
+    }
+  }
+
+  func run() async throws -> Int32 {
+    let root = try Subcommand.single(configuration, "a file or directory")
+    let client = try GatewayClient(configuration: configuration)
+    let batchDocuments = try configuration.integer("batch-documents", in: 1...10_000)
+    let batchBytes = try configuration.integer("batch-bytes", in: 1_000...1_000_000_000)
+    let restriction = try Self.restriction(configuration.value("restrict") ?? "")
+    var (files, skipped) = try SourceFile.scan(root)
+    if let pattern = configuration.value("include"), !pattern.isEmpty {
+      files = files.filter { fnmatch(pattern, $0.relativePath, 0) == 0 }
+    }
+    let source = try sourceName(root)
+
+    // The resume state belongs to this root, source, gateway and caller.
+    let absolute = URL(fileURLWithPath: root).standardizedFileURL.path
+    let identity = [client.address, absolute, source, try client.callerIdentity()]
+      .joined(separator: "|")
+    var statePath = configuration.value("state-file") ?? ""
+    if statePath.isEmpty { statePath = IngestState.defaultPath(identity: identity) }
+    var state =
+      try configuration.isOn("restart") ? IngestState() : IngestState.load(path: statePath)
+
+    let pending = files.filter { state.files[$0.relativePath] != $0.fingerprint }
+    let unchanged = files.count - pending.count
+    describe(files: files.count, unchanged: unchanged, skipped: skipped, source: source)
+    let started = Date()
+
+    // Send.
+    var sentDocuments = 0
+    var sentBytes = 0
+    var jobs = state.pendingJobs
+    let progress = ProgressLine("sending", total: pending.count)
+    var batch = Batch()
+    var refusedLocally: [JobShape.DocumentError] = []
+    func send(_ part: Batch) async throws {
+      let key = Self.idempotencyKey(identity: identity, files: part.files)
+      let answer: SubmitShape
+      do {
+        answer = try await submit(client, part.documents, key: key)
+      } catch {
+        // A batch over the gateway's size limit is sent again in halves; a single document
+        // over it can never be sent and is reported with the others refused.
+        guard let refusal = error as? CLIError, refusal.code == "RESOURCE_EXHAUSTED",
+          refusal.message.contains("per batch")
+        else { throw error }
+        if part.files.count > 1 {
+          let (first, second) = part.halves()
+          try await send(first)
+          try await send(second)
+        } else {
+          refusedLocally.append(
+            .init(
+              externalId: part.files[0].relativePath, code: "too_large", message: refusal.message))
+          progress.update(done: sentDocuments + refusedLocally.count, bytes: sentBytes)
+        }
+        return
+      }
+      if !jobs.contains(answer.jobId) { jobs.append(answer.jobId) }
+      for file in part.files { state.files[file.relativePath] = file.fingerprint }
+      state.pendingJobs = jobs
+      try state.save(path: statePath)
+      sentDocuments += part.files.count
+      sentBytes += part.bytes
+      progress.update(done: sentDocuments + refusedLocally.count, bytes: sentBytes)
+    }
+    func flush() async throws {
+      guard !batch.files.isEmpty else { return }
+      try await send(batch)
+      batch = Batch()
+    }
+    for file in pending {
+      let document = try self.document(file, source: source, restriction: restriction)
+      if !batch.files.isEmpty
+        && (batch.files.count >= batchDocuments || batch.bytes + file.size > batchBytes)
+      {
+        try await flush()
+      }
+      batch.files.append(file)
+      batch.documents.append(document)
+      batch.bytes += file.size
+    }
+    try await flush()
+    progress.finish(done: sentDocuments + refusedLocally.count, bytes: sentBytes)
+    let sendSeconds = Date().timeIntervalSince(started)
+
+    // Follow the jobs to their end.
+    if try configuration.isOn("no-wait") {
+      print(
+        "accepted \(sentDocuments) documents in \(jobs.count) job(s): \(jobs.joined(separator: " "))"
+      )
+      print("follow one with: kp jobs <job-id> --wait")
+      return 0
+    }
+    let finished = try await follow(client, jobs: jobs)
+    let seconds = Date().timeIntervalSince(started)
+
+    // Refused documents are sent again next time, once fixed.
+    for job in finished {
+      for error in job.errors ?? [] {
+        if let id = error.externalId { state.files[id] = nil }
+      }
+    }
+    state.pendingJobs = []
+    try state.save(path: statePath)
+    summarize(
+      finished, refusedLocally: refusedLocally, sent: sentDocuments, bytes: sentBytes,
+      unchanged: unchanged, sendSeconds: sendSeconds, seconds: seconds)
+    return finished.contains { $0.state == "failed" } ? 1 : 0
+  }
+
+  // MARK: - Documents
+
+  private func sourceName(_ root: String) throws -> String {
+    if let given = configuration.value("source"), !given.isEmpty { return given }
+    let url = URL(fileURLWithPath: root).standardizedFileURL
+    var isDirectory: ObjCBool = false
+    _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+    let name =
+      isDirectory.boolValue
+      ? url.lastPathComponent : url.deletingLastPathComponent().lastPathComponent
+    return name.isEmpty || name == "/" ? "files" : name
+  }
+
+  private func document(
+    _ file: SourceFile, source: String, restriction: (pattern: String, groups: [String])?
+  ) throws -> [String: Any] {
+    guard let data = FileManager.default.contents(atPath: file.path) else {
+      throw CLIError.file("cannot read '\(file.path)'")
+    }
+    var document: [String: Any] = [
+      "source": source, "external_id": file.relativePath, "content_type": file.contentType,
+      "title": title(of: file, data),
+      "url": URL(fileURLWithPath: file.path).absoluteString,
+      "modified_at": ISO8601DateFormatter().string(
+        from: Date(timeIntervalSince1970: Double(file.modified))),
+    ]
+    if file.contentType != "application/pdf", let text = String(validating: data, as: UTF8.self) {
+      document["content"] = text
+    } else {
+      document["content_base64"] = data.base64EncodedString()
+    }
+    if let restriction, fnmatch(restriction.pattern, file.relativePath, 0) == 0 {
+      document["acl"] = ["groups": restriction.groups]
+    } else {
+      let groups = Subcommand.list(configuration, "groups") ?? []
+      let users = Subcommand.list(configuration, "users") ?? []
+      document["acl"] =
+        groups.isEmpty && users.isEmpty
+        ? ["tenant_wide": true] : ["groups": groups, "users": users] as [String: Any]
+    }
+    return document
+  }
+
+  /// The title the document's own format gives (HTML `<title>` or first heading, Markdown's
+  /// first heading, PDF metadata), read with the same normalisers ingest uses; else the file's
+  /// name without its extension.
+  private func title(of file: SourceFile, _ data: Data) -> String {
+    let input = DocumentInput(contentType: file.contentType, data: Array(data))
+    if let normalized = try? normalizers?.normalize(input), !normalized.title.isEmpty {
+      return normalized.title
+    }
+    return URL(fileURLWithPath: file.relativePath).deletingPathExtension().lastPathComponent
+  }
+
+  private static func restriction(_ rule: String) throws -> (pattern: String, groups: [String])? {
+    guard !rule.isEmpty else { return nil }
+    let parts = rule.split(separator: "=", maxSplits: 1).map(String.init)
+    let groups = parts.count == 2 ? parts[1].split(separator: ",").map(String.init) : []
+    guard parts.count == 2, !parts[0].isEmpty, !groups.isEmpty else {
+      throw CLIError.usage("--restrict must look like 'GLOB=group,...', such as 'sql-*=dba'")
+    }
+    return (parts[0], groups)
+  }
+
+  /// The same files with the same fingerprints always make the same key, so a batch sent
+  /// again after a crash is recognised by the gateway.
+  private static func idempotencyKey(identity: String, files: [SourceFile]) -> String {
+    let text =
+      identity + "\n"
+      + files.map { "\($0.relativePath)\t\($0.fingerprint)" }
+      .joined(separator: "\n")
+    return "kp-ingest-" + Hex.encode(SHA256.digest(text).prefix(20))
+  }
+
+  // MARK: - Calls
+
+  /// Submits one batch; waits out rate limits and retries unavailability a few times.
+  private func submit(_ client: GatewayClient, _ documents: [[String: Any]], key: String)
+    async throws -> SubmitShape
+  {
+    let retryable = ["RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED", "TIMEOUT", "CLOSED"]
+    var attempt = 0
+    while true {
+      attempt += 1
+      let failure: CLIError
+      do {
+        return try client.request(
+          SubmitShape.self, .post, "/v1/documents", body: ["documents": documents],
+          headers: [("Idempotency-Key", key)])
+      } catch {
+        failure = error
+      }
+      // A quota is not a rate limit: waiting does not help.
+      guard attempt < 8, retryable.contains(failure.code), !failure.message.contains("quota")
+      else { throw failure }
+      try await Task.sleep(for: .milliseconds(200 << min(attempt, 5)))
+    }
+  }
+
+  /// Polls every job until it finishes, showing how many documents have been processed.
+  private func follow(_ client: GatewayClient, jobs: [String]) async throws -> [JobShape] {
+    var latest: [String: JobShape] = [:]
+    let deadline = Date().addingTimeInterval(6 * 3600)
+    var progress: ProgressLine?
+    while Date() < deadline {
+      for id in jobs where latest[id]?.isFinished != true {
+        latest[id] = try job(client, id)
+      }
+      let total = latest.values.reduce(0) { $0 + ($1.total ?? 0) }
+      let processed = latest.values.reduce(0) { $0 + ($1.processed ?? 0) }
+      if progress == nil && total > 0 { progress = ProgressLine("storing", total: total) }
+      progress?.update(done: processed, bytes: 0)
+      if latest.count == jobs.count && latest.values.allSatisfy(\.isFinished) {
+        progress?.finish(done: processed, bytes: 0)
+        return jobs.compactMap { latest[$0] }
+      }
+      try await Task.sleep(for: .milliseconds(250))
+    }
+    throw CLIError(code: "TIMEOUT", message: "the ingest jobs did not finish within 6 hours")
+  }
+
+  /// A job's status; a job the gateway no longer knows counts as failed.
+  private func job(_ client: GatewayClient, _ id: String) throws -> JobShape {
+    let outcome = Result { () throws(CLIError) -> JobShape in
+      try client.request(JobShape.self, .get, "/v1/jobs/\(GatewayClient.segment(id))")
+    }
+    switch outcome {
+    case .success(let job):
+      return job
+    case .failure(let error) where error.code == "NOT_FOUND":
+      return JobShape(
+        jobId: id, state: "failed",
+        errors: [.init(externalId: nil, code: "NOT_FOUND", message: error.message)])
+    case .failure(let error):
+      throw error
+    }
+  }
+
+  // MARK: - Reporting
+
+  private func describe(files: Int, unchanged: Int, skipped: [String: Int], source: String) {
+    var line = "found \(files) document file(s) for source '\(source)'"
+    if unchanged > 0 { line += "; \(unchanged) unchanged since the last run are skipped" }
+    Output.note(line)
+    if !skipped.isEmpty {
+      let kinds = skipped.sorted { $0.value > $1.value }.prefix(6)
+        .map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+      Output.note(
+        "skipped \(skipped.values.reduce(0, +)) file(s) of types kp ingest does not send: \(kinds)")
+    }
+  }
+
+  private func summarize(
+    _ jobs: [JobShape], refusedLocally: [JobShape.DocumentError], sent: Int, bytes: Int,
+    unchanged: Int, sendSeconds: Double, seconds: Double
+  ) {
+    let stored = jobs.reduce(0) { $0 + ($1.stored ?? 0) }
+    let same = jobs.reduce(0) { $0 + ($1.unchanged ?? 0) }
+    let refused = jobs.reduce(0) { $0 + ($1.failed ?? 0) } + refusedLocally.count
+    let rate = seconds > 0 ? Double(sent) / seconds : 0
+    print("")
+    Output.fields([
+      ("sent", "\(sent) documents, \(Output.bytes(bytes)) in \(jobs.count) job(s)"),
+      ("stored", "\(stored) new or changed"),
+      ("unchanged", "\(same) identical to the stored version, \(unchanged) skipped locally"),
+      ("refused", "\(refused)"),
+      (
+        "time",
+        "\(Output.duration(seconds)) (sending \(Output.duration(sendSeconds))), "
+          + String(format: "%.1f documents/s, ", rate)
+          + "\(Output.bytes(Int(seconds > 0 ? Double(bytes) / seconds : 0)))/s"
+      ),
+    ])
+    let errors = refusedLocally + jobs.flatMap { $0.errors ?? [] }
+    if !errors.isEmpty {
+      print("")
+      print("Refused documents (fix them and run kp ingest again to send them):")
+      Output.table(
+        ["DOCUMENT", "CODE", "REASON"],
+        errors.prefix(20).map { [$0.externalId ?? "", $0.code ?? "", $0.message ?? ""] },
+        maximum: 70)
+      if errors.count > 20 { print("… and \(errors.count - 20) more (kp jobs <job-id>)") }
+    }
+    if let failed = jobs.first(where: { $0.state == "failed" }) {
+      print("job \(failed.jobId) failed; see: kp jobs \(failed.jobId)")
+    }
+  }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import KPTesting
+import Testing
+
+/// The `kp` subcommands against the real mesh, including the ways a person gets them wrong.
+@Suite("End to end: the kp command-line tool")
+struct CommandLineToolTests {
+  @Test("every command answers --help with its usage, and a bad command line exits 2")
+  func help() async throws {
+    let commands = [
+      "up", "down", "status", "tenants create", "tenants list", "tenants get", "tenants suspend",
+      "tenants resume", "tenants change-plan", "tenants delete", "users create", "users list",
+      "users get",
+      "users update", "users delete", "keys create", "keys list", "keys revoke", "login",
+      "logout", "ingest", "search", "jobs", "audit", "stats", "documents get",
+    ]
+    for command in commands {
+      let words = command.split(separator: " ").map(String.init)
+      let result = try await ChildProcess.run(
+        [KPTool.executable] + words + ["--help"], withStandardError: true)
+      let text = String(decoding: result.output, as: UTF8.self)
+      #expect(result.status == 0, "kp \(command) --help")
+      #expect(text.contains("Usage: kp \(command) [options]"), "kp \(command) --help")
+    }
+    for bad in [["tenants", "create"], ["frobnicate"], ["tenants", "rename"], ["search"]] {
+      let result = try await ChildProcess.run([KPTool.executable] + bad, withStandardError: true)
+      #expect(result.status == 2, "kp \(bad.joined(separator: " "))")
+    }
+  }
+
+  @Test("an unreachable gateway and a missing file get messages a person can act on")
+  func unreachableAndMissing() async throws {
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("kp-cli-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let down = try await ChildProcess.run(
+      [
+        KPTool.executable, "search", "vacuum", "--gateway", "https://127.0.0.1:1", "--ca-file",
+        "", "--token", "kpk_x",
+      ], environment: ["HOME": directory], withStandardError: true)
+    let text = String(decoding: down.output, as: UTF8.self)
+    #expect(down.status == 1)
+    #expect(text.contains("cannot reach the gateway at https://127.0.0.1:1"))
+    #expect(text.contains("kp up"))
+
+    let missing = try await ChildProcess.run(
+      [KPTool.executable, "ingest", "\(directory)/no-such-dir", "--token", "kpk_x"],
+      environment: ["HOME": directory], withStandardError: true)
+    #expect(missing.status == 1)
+    #expect(String(decoding: missing.output, as: UTF8.self).contains("does not exist"))
+
+    let noLogin = try await ChildProcess.run(
+      [KPTool.executable, "search", "vacuum", "--ca-file", ""],
+      environment: ["HOME": directory], withStandardError: true)
+    #expect(noLogin.status == 1)
+    #expect(String(decoding: noLogin.output, as: UTF8.self).contains("run 'kp login"))
+  }
+
+  @Test("kp up stops with the failing service's own error instead of waiting")
+  func upReportsAFailingService() async throws {
+    let mesh = try TestMesh()
+    let certificates = try mesh.certificatesDirectory(for: "tenants")
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("kp-up-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let started = ContinuousClock.now
+    let result = try await ChildProcess.run(
+      [
+        KPTool.executable, "up", "--run-dir", "\(directory)/run", "--secrets-dir",
+        "\(directory)/secrets", "--certs-dir", certificates, "--bin-dir",
+        ServiceProcess.buildDirectory.path, "--database-url",
+        "postgresql://postgres@127.0.0.1:1/nowhere", "--start-timeout", "30",
+      ], withStandardError: true)
+    let text = String(decoding: result.output, as: UTF8.self)
+    #expect(result.status == 1)
+    #expect(text.contains("kp-tenants exited while starting"))
+    #expect(text.contains("could not connect to PostgreSQL"))
+    #expect(ContinuousClock.now - started < .seconds(20))
+    #expect(!FileManager.default.fileExists(atPath: "\(directory)/run/tenants.pid"))
+  }
+
+  @Test("tenants, users, keys, login, ingest, search, jobs, audit and suspension")
+  func operatorAndUserCommands() async throws {
+    try await PlatformProcesses.with { platform in
+      let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("kp-cli-\(UUID().uuidString)").path
+      try FileManager.default.createDirectory(
+        atPath: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(atPath: directory) }
+      let kp = KPTool(platform: platform, directory: directory)
+      let admin = try kp.passwordFile("admin", PlatformProcesses.adminPassword)
+      let userPassword = try kp.passwordFile("user", "correct horse battery staple")
+
+      // The platform administrator makes a tenant and its users.
+      try await kp.expectSuccess(
+        ["login", "--email", PlatformProcesses.adminEmail, "--password-file", admin], as: "root")
+      let created = try await kp.expectSuccess(
+        ["tenants", "create", "initech", "--name", "Initech", "--plan", "team", "--json"],
+        as: "root")
+      #expect(created.json["slug"] as? String == "initech")
+      let moved = try await kp.expectSuccess(
+        ["tenants", "change-plan", "initech", "--plan", "enterprise", "--json"], as: "root")
+      #expect(moved.json["plan"] as? String == "enterprise")
+      let badPlan = try await kp.run(
+        ["tenants", "change-plan", "initech", "--plan", "platinum"], as: "root")
+      #expect(badPlan.status == 1)
+      let listed = try await kp.expectSuccess(["tenants", "list"], as: "root")
+      #expect(listed.output.contains("initech"))
+      let duplicate = try await kp.run(["tenants", "create", "initech"], as: "root")
+      #expect(duplicate.status == 1)
+      #expect(duplicate.output.contains("ALREADY_EXISTS"))
+      for (email, role, groups) in [
+        ("lumbergh@initech.example", "admin", ""), ("milton@initech.example", "member", "eng"),
+      ] {
+        try await kp.expectSuccess(
+          [
+            "users", "create", email, "--tenant", "initech", "--role", role, "--groups", groups,
+            "--password-file", userPassword,
+          ], as: "root")
+      }
+
+      // Wrong credentials are refused without saying which part was wrong.
+      let wrong = try await kp.run(
+        [
+          "login", "--tenant", "initech", "--email", "milton@initech.example", "--password-file",
+          admin,
+        ], as: "milton")
+      #expect(wrong.status == 1)
+      #expect(wrong.output.contains("UNAUTHENTICATED"))
+      #expect(!FileManager.default.fileExists(atPath: "\(directory)/milton.credentials"))
+
+      try await kp.expectSuccess(
+        [
+          "login", "--tenant", "initech", "--email", "lumbergh@initech.example",
+          "--password-file", userPassword,
+        ], as: "lumbergh")
+      try await kp.expectSuccess(
+        [
+          "login", "--tenant", "initech", "--email", "milton@initech.example",
+          "--password-file", userPassword,
+        ], as: "milton")
+      let users = try await kp.expectSuccess(["users", "list"], as: "lumbergh")
+      #expect(users.output.contains("milton@initech.example"))
+
+      // Ingest a directory of mixed files; the summary counts them and a re-run sends none.
+      let corpus = "\(directory)/corpus"
+      try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+      try "# Stapler policy\n\nEvery desk keeps its red stapler.\n".write(
+        toFile: "\(corpus)/stapler.md", atomically: true, encoding: .utf8)
+      try "<html><head><title>TPS reports</title></head><body><p>Cover sheets on every TPS "
+        .appending("report.</p></body></html>").write(
+          toFile: "\(corpus)/tps.html", atomically: true, encoding: .utf8)
+      try "Basement relocation plan for storage room B.\n".write(
+        toFile: "\(corpus)/basement.txt", atomically: true, encoding: .utf8)
+      try Data([0x89, 0x50, 0x4E, 0x47]).write(to: URL(fileURLWithPath: "\(corpus)/logo.png"))
+      let ingested = try await kp.expectSuccess(
+        ["ingest", corpus, "--source", "handbook"], as: "lumbergh")
+      #expect(ingested.output.contains("found 3 document file(s)"))
+      #expect(ingested.output.contains(".png ×1"))
+      #expect(ingested.output.contains("3 new or changed"))
+      let again = try await kp.expectSuccess(
+        ["ingest", corpus, "--source", "handbook"], as: "lumbergh")
+      #expect(again.output.contains("3 unchanged since the last run are skipped"))
+
+      // --no-wait returns with the job's id; kp jobs follows it to its end.
+      try "Memo: the printer on floor two is fixed.\n".write(
+        toFile: "\(corpus)/memo.txt", atomically: true, encoding: .utf8)
+      let queued = try await kp.expectSuccess(
+        ["ingest", corpus, "--source", "handbook", "--no-wait"], as: "lumbergh")
+      let jobLine = try #require(
+        queued.output.split(separator: "\n").first { $0.hasPrefix("accepted 1 documents") })
+      let jobID = try #require(jobLine.split(separator: " ").last.map(String.init))
+      let job = try await kp.expectSuccess(["jobs", jobID, "--wait"], as: "lumbergh")
+      #expect(job.output.contains("succeeded"))
+      #expect(job.output.contains("1 of 1 processed"))
+
+      // Search: a readable table by default, JSON on request.
+      let table = try await kp.expectSuccess(["search", "red", "stapler"], as: "milton")
+      #expect(table.output.contains("Stapler policy"))
+      #expect(table.output.contains("[handbook]"))
+      let json = try await kp.expectSuccess(["search", "TPS", "--json"], as: "milton").json
+      let titles = (json["results"] as? [[String: Any]] ?? []).compactMap { $0["title"] as? String }
+      #expect(titles == ["TPS reports"])
+      let stats = try await kp.expectSuccess(["stats", "--json"], as: "milton").json
+      #expect(stats["documents"] as? Int == 4)
+
+      // API keys: the secret works once created and stops working once revoked.
+      let key = try await kp.expectSuccess(
+        ["keys", "create", "ci", "--scopes", "search", "--json"], as: "lumbergh"
+      ).json
+      let secret = try #require(key["secret"] as? String)
+      let keyID = try #require(key["id"] as? String)
+      let withKey = try await kp.expectSuccess(
+        ["search", "basement", "--json", "--token", secret], as: "nobody"
+      ).json
+      #expect(withKey["total"] as? Int == 1)
+      try await kp.expectSuccess(["keys", "revoke", keyID], as: "lumbergh")
+      try await Task.sleep(for: .seconds(2))
+      let revoked = try await kp.run(["search", "basement", "--token", secret], as: "nobody")
+      #expect(revoked.status == 1)
+      #expect(revoked.output.contains("UNAUTHENTICATED"))
+
+      // The audit log shows what the administrator did.
+      let audit = try await kp.expectSuccess(["audit", "--json"], as: "lumbergh").json
+      #expect((audit["items"] as? [Any])?.isEmpty == false)
+
+      // A suspended tenant's users are refused; resuming lets them back.
+      try await kp.expectSuccess(
+        ["tenants", "suspend", "initech", "--reason", "unpaid"], as: "root")
+      try await Task.sleep(for: .seconds(2))
+      let suspended = try await kp.run(["search", "stapler"], as: "milton")
+      #expect(suspended.status == 1)
+      #expect(suspended.output.contains("suspended"))
+      try await kp.expectSuccess(["tenants", "resume", "initech"], as: "root")
+      try await Task.sleep(for: .seconds(2))
+      try await kp.expectSuccess(["search", "stapler"], as: "milton")
+
+      // Deleting asks for confirmation.
+      let unconfirmed = try await kp.run(["tenants", "delete", "initech"], as: "root")
+      #expect(unconfirmed.status == 2)
+      try await kp.expectSuccess(["logout"], as: "milton")
+      #expect(!FileManager.default.fileExists(atPath: "\(directory)/milton.credentials"))
+    }
+  }
+}
