@@ -1,0 +1,1 @@
+../KnowledgeBench/QueryMix.swift
