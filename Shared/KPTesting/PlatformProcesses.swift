@@ -55,12 +55,30 @@ public final class PlatformProcesses: @unchecked Sendable {
   ) async throws {
     let mesh = try TestMesh()
     try await PostgresFixture.withDatabase { url in
-      var started: [String: ServiceProcess] = [:]
-      defer {
-        for name in ["gateway", "ingest", "knowledge", "auth", "tenants"] {
-          started[name]?.stop()
-        }
-      }
+      let platform = try await start(
+        mesh: mesh, databaseURL: url, quick: true, arguments: arguments)
+      defer { platform.stop() }
+      try await body(platform)
+    }
+  }
+
+  /// Starts kp-tenants, kp-auth, kp-knowledge, kp-ingest and kp-gateway on `databaseURL`, on
+  /// ephemeral loopback ports with certificates from `mesh`, and the platform administrator
+  /// from ``adminEmail`` and ``adminPassword``. If one fails to start, those already started
+  /// are stopped.
+  ///
+  /// - Parameters:
+  ///   - mesh: The CA whose certificates the services use.
+  ///   - databaseURL: The database every service stores in (one cluster, `main`).
+  ///   - quick: Cheap argon2id parameters and short tenant and key caches, so tests see changes
+  ///     at once; otherwise each service keeps its defaults, as benchmarks want.
+  ///   - arguments: Extra flags per service name, after the fixture's own.
+  /// - Returns: The running platform; call ``stop()`` when done.
+  public static func start(
+    mesh: TestMesh, databaseURL: String, quick: Bool, arguments: [String: [String]] = [:]
+  ) async throws -> PlatformProcesses {
+    var started: [String: ServiceProcess] = [:]
+    do {
       func start(_ service: String, _ own: [String]) async throws -> ServiceProcess {
         let process = try await ServiceProcess.start(
           "kp-\(service)",
@@ -71,30 +89,32 @@ public final class PlatformProcesses: @unchecked Sendable {
         started[service] = process
         return process
       }
+      let caches = quick ? ["--tenant-cache-seconds", "0"] : []
+      let cheapPasswords =
+        quick ? ["--password-memory-kib", "1024", "--password-iterations", "1"] : []
 
-      let database = ["--database-clusters", "main=\(url)"]
+      let database = ["--database-clusters", "main=\(databaseURL)"]
       let tenants = try await start("tenants", database)
       let keyFile = FileManager.default.temporaryDirectory
         .appendingPathComponent("kp-platform-kek-\(UUID().uuidString)").path
       defer { try? FileManager.default.removeItem(atPath: keyFile) }
       let auth = try await start(
         "auth",
-        database + [
-          "--tenants-address", "127.0.0.1:\(tenants.port)", "--tenant-cache-seconds", "0",
-          "--password-memory-kib", "1024", "--password-iterations", "1",
+        database + caches + cheapPasswords + [
+          "--tenants-address", "127.0.0.1:\(tenants.port)",
           "--key-encryption-key-file", keyFile, "--platform-admin-email", adminEmail,
           "--platform-admin-password-hash", try await passwordHash(adminPassword),
         ])
       let knowledge = try await start("knowledge", database)
       let ingest = try await start(
-        "ingest",
-        database + [
-          "--knowledge-address", "127.0.0.1:\(knowledge.port)", "--tenant-cache-seconds", "0",
-        ])
+        "ingest", database + caches + ["--knowledge-address", "127.0.0.1:\(knowledge.port)"])
+
       let certificates = try mesh.certificatesDirectory(for: "gateway")
+      let gatewayCaches =
+        quick ? ["--tenant-cache-seconds", "1", "--api-key-cache-seconds", "1"] : []
       let gateway = try await start(
         "gateway",
-        [
+        gatewayCaches + [
           "--https-address", "127.0.0.1:0",
           "--https-certificate", "\(certificates)/gateway.pem",
           "--https-private-key", "\(certificates)/gateway.key",
@@ -102,7 +122,6 @@ public final class PlatformProcesses: @unchecked Sendable {
           "--tenants-address", "127.0.0.1:\(tenants.port)",
           "--knowledge-address", "127.0.0.1:\(knowledge.port)",
           "--ingest-address", "127.0.0.1:\(ingest.port)",
-          "--tenant-cache-seconds", "1", "--api-key-cache-seconds", "1",
         ])
       guard let https = announced(gateway.log, "https_port"),
         let metrics = announced(gateway.log, "metrics_port")
@@ -110,9 +129,20 @@ public final class PlatformProcesses: @unchecked Sendable {
         throw ChildProcess.Failure(
           description: "kp-gateway announced no https_port or metrics_port:\n\(gateway.log)")
       }
-      try await body(
-        PlatformProcesses(
-          mesh: mesh, services: started, httpsPort: https, gatewayMetricsPort: metrics))
+      return PlatformProcesses(
+        mesh: mesh, services: started, httpsPort: https, gatewayMetricsPort: metrics)
+    } catch {
+      stop(started)
+      throw error
+    }
+  }
+
+  /// Stops every service, the gateway first.
+  public func stop() { Self.stop(services) }
+
+  private static func stop(_ services: [String: ServiceProcess]) {
+    for name in ["gateway", "ingest", "knowledge", "auth", "tenants"] {
+      services[name]?.stop()
     }
   }
 

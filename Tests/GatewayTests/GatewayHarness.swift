@@ -9,9 +9,6 @@ import Testing
 /// kp-ingest and kp-gateway as child processes over mutual TLS from one test CA, a platform
 /// administrator, and curl as the HTTPS client.
 final class GatewayHarness: @unchecked Sendable {
-  /// The platform administrator's sign-in.
-  static let adminEmail = "root@gateway.example"
-  static let adminPassword = "platform admin password"
   /// The password every test user gets.
   static let userPassword = "correct horse battery"
 
@@ -23,105 +20,38 @@ final class GatewayHarness: @unchecked Sendable {
   let caPath: String
   private(set) var adminToken = ""
 
-  private init(
-    mesh: TestMesh, services: [String: ServiceProcess], gateway: ServiceProcess,
-    httpsPort: Int, metricsPort: Int
-  ) {
-    self.mesh = mesh
-    self.services = services
-    self.gateway = gateway
-    self.httpsPort = httpsPort
-    self.metricsPort = metricsPort
-    caPath = mesh.authority.certificatePath
+  private init(_ platform: PlatformProcesses) {
+    mesh = platform.mesh
+    services = platform.services
+    gateway = platform.gateway
+    httpsPort = platform.httpsPort
+    metricsPort = platform.gatewayMetricsPort
+    caPath = platform.caPath
   }
 
   /// The gateway's external RPC port.
   var rpcPort: Int { gateway.port }
 
-  /// Starts everything, runs `body`, stops everything.
+  /// Starts everything (``PlatformProcesses``, with tight HTTP limits on the gateway so tests
+  /// reach them quickly), signs the platform administrator in, runs `body`, stops everything.
   ///
   /// - Parameter gatewayArguments: Extra gateway flags, after the harness's own.
   static func with(
     gatewayArguments: [String] = [], _ body: (GatewayHarness) async throws -> Void
   ) async throws {
     TLSRuntime.ignoreSIGPIPE()
-    let mesh = try TestMesh()
-    try await PostgresFixture.withDatabase { url in
-      var started: [String: ServiceProcess] = [:]
-      defer {
-        for process in started.values { process.stop() }
-      }
-      func start(_ service: String, _ arguments: [String]) async throws -> ServiceProcess {
-        let process = try await ServiceProcess.start(
-          "kp-\(service)",
-          arguments: [
-            "--certs-dir", try mesh.certificatesDirectory(for: service), "--listen-address",
-            "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-          ] + arguments)
-        started[service] = process
-        return process
-      }
-      let database = ["--database-clusters", "main=\(url)"]
-      let tenants = try await start("tenants", database)
-      let hash = try await passwordHash(adminPassword)
-      let keyFile = FileManager.default.temporaryDirectory
-        .appendingPathComponent("kp-gateway-test-kek-\(UUID().uuidString)").path
-      defer { try? FileManager.default.removeItem(atPath: keyFile) }
-      let auth = try await start(
-        "auth",
-        database + [
-          "--tenants-address", "127.0.0.1:\(tenants.port)", "--tenant-cache-seconds", "0",
-          "--password-memory-kib", "1024", "--password-iterations", "1",
-          "--key-encryption-key-file", keyFile, "--platform-admin-email", adminEmail,
-          "--platform-admin-password-hash", hash,
-        ])
-      let knowledge = try await start("knowledge", database)
-      let ingest = try await start(
-        "ingest",
-        database + [
-          "--knowledge-address", "127.0.0.1:\(knowledge.port)", "--tenant-cache-seconds", "0",
-        ])
-      let certificates = try mesh.certificatesDirectory(for: "gateway")
-      let gateway = try await start(
-        "gateway",
-        [
-          "--https-address", "127.0.0.1:0",
-          "--https-certificate", "\(certificates)/gateway.pem",
-          "--https-private-key", "\(certificates)/gateway.key",
-          "--auth-address", "127.0.0.1:\(auth.port)",
-          "--tenants-address", "127.0.0.1:\(tenants.port)",
-          "--knowledge-address", "127.0.0.1:\(knowledge.port)",
-          "--ingest-address", "127.0.0.1:\(ingest.port)",
-          "--tenant-cache-seconds", "1", "--api-key-cache-seconds", "1",
-          "--http-request-timeout-seconds", "3", "--http-max-header-bytes", "4096",
-          "--http-max-body-bytes", "65536", "--log-level", "info",
-        ] + gatewayArguments)
-      let https = try #require(announced(gateway.log, "https_port"))
-      let metrics = try #require(announced(gateway.log, "metrics_port"))
-      let harness = GatewayHarness(
-        mesh: mesh, services: started, gateway: gateway, httpsPort: https, metricsPort: metrics)
+    let limits = [
+      "--http-request-timeout-seconds", "3", "--http-max-header-bytes", "4096",
+      "--http-max-body-bytes", "65536", "--log-level", "info",
+    ]
+    try await PlatformProcesses.with(arguments: ["gateway": limits + gatewayArguments]) {
+      platform in
+      let harness = GatewayHarness(platform)
       harness.adminToken = try await harness.login(
-        tenant: "", email: adminEmail, password: adminPassword)
+        tenant: "", email: PlatformProcesses.adminEmail,
+        password: PlatformProcesses.adminPassword)
       try await body(harness)
     }
-  }
-
-  private static func announced(_ log: String, _ field: String) -> Int? {
-    for line in log.split(separator: "\n") where line.contains("\"message\":\"serving\"") {
-      guard let range = line.range(of: "\"\(field)\":\"") else { continue }
-      return Int(line[range.upperBound...].prefix { $0.isNumber })
-    }
-    return nil
-  }
-
-  /// An argon2id hash from `kp-auth hash-password`, with cheap test parameters.
-  private static func passwordHash(_ password: String) async throws -> String {
-    let executable = ServiceProcess.buildDirectory.appendingPathComponent("kp-auth").path
-    let result = try await ChildProcess.run(
-      [executable, "hash-password", "--password-memory-kib", "1024", "--password-iterations", "1"],
-      input: Array((password + "\n").utf8))
-    return String(decoding: result.output, as: UTF8.self)
-      .trimmingCharacters(in: .whitespacesAndNewlines)
   }
 
   // MARK: Requests

@@ -1,4 +1,5 @@
 import Foundation
+import KPTesting
 import Synchronization
 import Testing
 
@@ -143,7 +144,7 @@ struct GatewayOperationsTests {
       #expect(line.contains("\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\""))
       #expect(!log.contains(owner))
       #expect(!log.contains(GatewayHarness.userPassword))
-      #expect(!log.contains(GatewayHarness.adminPassword))
+      #expect(!log.contains(PlatformProcesses.adminPassword))
 
       let document = try await gateway.request("GET", "/v1/openapi.json")
       #expect(document.status == 200)

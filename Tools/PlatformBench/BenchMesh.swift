@@ -79,52 +79,14 @@ final class BenchMesh: @unchecked Sendable {
     let databaseURL = PostgresFixture.databaseURL(serverURL, database: database)
     let mesh = try TestMesh(name: "kp-bench-ca")
 
-    var started: [String: ServiceProcess] = [:]
+    let platform = try await PlatformProcesses.start(
+      mesh: mesh, databaseURL: databaseURL, quick: false)
     do {
-      func start(_ service: String, _ own: [String]) async throws -> ServiceProcess {
-        let process = try await ServiceProcess.start(
-          "kp-\(service)",
-          arguments: [
-            "--certs-dir", try mesh.certificatesDirectory(for: service),
-            "--listen-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-          ] + own)
-        started[service] = process
-        return process
-      }
-      let clusters = ["--database-clusters", "main=\(databaseURL)"]
-      let tenants = try await start("tenants", clusters)
-      let keyFile = FileManager.default.temporaryDirectory
-        .appendingPathComponent("kp-bench-kek-\(UUID().uuidString)").path
-      defer { try? FileManager.default.removeItem(atPath: keyFile) }
-      let auth = try await start(
-        "auth",
-        clusters + [
-          "--tenants-address", "127.0.0.1:\(tenants.port)",
-          "--key-encryption-key-file", keyFile,
-          "--platform-admin-email", PlatformProcesses.adminEmail,
-          "--platform-admin-password-hash",
-          try await PlatformProcesses.passwordHash(PlatformProcesses.adminPassword),
-        ])
-      let knowledge = try await start("knowledge", clusters)
-      let ingest = try await start(
-        "ingest", clusters + ["--knowledge-address", "127.0.0.1:\(knowledge.port)"])
-      let certificates = try mesh.certificatesDirectory(for: "gateway")
-      let gateway = try await start(
-        "gateway",
-        [
-          "--https-address", "127.0.0.1:0",
-          "--https-certificate", "\(certificates)/gateway.pem",
-          "--https-private-key", "\(certificates)/gateway.key",
-          "--auth-address", "127.0.0.1:\(auth.port)",
-          "--tenants-address", "127.0.0.1:\(tenants.port)",
-          "--knowledge-address", "127.0.0.1:\(knowledge.port)",
-          "--ingest-address", "127.0.0.1:\(ingest.port)",
-        ])
-      guard let https = PlatformProcesses.announced(gateway.log, "https_port") else {
-        throw BenchError("kp-gateway announced no https_port:\n\(gateway.log)")
-      }
+      let started = platform.services
+      let https = platform.httpsPort
+      let authPort = started["auth"]?.port ?? 0
 
-      let channel = try mesh.channel(from: "gateway", to: "auth", ports: [auth.port])
+      let channel = try mesh.channel(from: "gateway", to: "auth", ports: [authPort])
       defer { channel.close() }
       var login = Kp_Auth_V1_LoginRequest()
       login.email = PlatformProcesses.adminEmail
@@ -139,9 +101,7 @@ final class BenchMesh: @unchecked Sendable {
       try result.addUnlimitedPlan()
       return result
     } catch {
-      for name in ["gateway", "ingest", "knowledge", "auth", "tenants"] {
-        started[name]?.stop()
-      }
+      platform.stop()
       throw error
     }
   }
