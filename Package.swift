@@ -225,7 +225,9 @@ let package = Package(
     ),
     .testTarget(
       name: "GatewayTests",
-      dependencies: ["Gateway", "KPTesting", "KPRPC", "KPProtocol", "KPTLS", "KPHTTP"],
+      dependencies: [
+        "Gateway", "KPTesting", "KPRPC", "KPProtocol", "KPTLS", "KPHTTP", "KPTokens",
+      ],
       path: "Tests/GatewayTests"
     ),
     .testTarget(

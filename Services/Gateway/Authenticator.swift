@@ -8,7 +8,10 @@ import Synchronization
 /// Verifies the bearer credential of every request.
 ///
 /// Access tokens are verified offline against auth's published signing keys, fetched again
-/// when a token names a key id not yet known (at most once a second) and every minute. API keys
+/// when a token names a key id not yet known (at most once a second) and every minute. A token
+/// once verified is remembered (``VerifiedTokenCache``) until it expires or the keys are fetched
+/// again, so a client sending the same token many times (a flood over its rate limit, say) costs one
+/// signature check, not one per request. API keys
 /// are checked by auth's `VerifyToken`, whose answers are kept for a few seconds. Offline
 /// verification does not see a suspended tenant, so every caller's tenant is looked up in the
 /// tenant registry (kept for a few seconds, see ``TenantCache``) and a tenant that is not
@@ -30,6 +33,7 @@ final class Authenticator: Sendable {
   private let logger: Logger
   private let keyState = Mutex(KeyState())
   private let apiKeys = Mutex([String: CachedKey]())
+  private let verifiedTokens = VerifiedTokenCache()
 
   /// Makes an authenticator.
   ///
@@ -98,6 +102,8 @@ final class Authenticator: Sendable {
     }
     if stale { try await refreshKeys(trace: trace, force: false) }
 
+    if let claims = verifiedTokens.claims(for: token) { return caller(claims, token: token) }
+
     var claims: AccessTokenClaims
     do {
       claims = try verify(token)
@@ -111,7 +117,12 @@ final class Authenticator: Sendable {
     } catch {
       throw .unauthenticated("the access token is refused: \(error.message)")
     }
-    return VerifiedCaller(
+    verifiedTokens.remember(token, claims)
+    return caller(claims, token: token)
+  }
+
+  private func caller(_ claims: AccessTokenClaims, token: String) -> VerifiedCaller {
+    VerifiedCaller(
       tenantID: claims.tenantID, userID: claims.userID, apiKeyID: "", role: claims.role,
       groups: claims.groups, scopes: VerifiedCaller.scopes(forRole: claims.role),
       credential: token)
@@ -157,6 +168,8 @@ final class Authenticator: Sendable {
       state.keys = keys
       state.fetchedAt = now
     }
+    // A key withdrawn from the published set must stop its tokens at once.
+    verifiedTokens.removeAll()
   }
 
   // MARK: API keys

@@ -4,8 +4,9 @@ import KPProtocol
 import KPRPC
 
 extension IngestWorker {
-  /// Documents read from the queue at a time.
-  static let pageSize = 100
+  /// Documents read from the queue at a time. While one page goes to the knowledge store, the
+  /// next is read and normalised, so the two overlap.
+  static let pageSize = 50
 
   /// One queued document of a page.
   struct PendingItem: Sendable {
@@ -14,6 +15,13 @@ extension IngestWorker {
     var source: String
     var externalID: String
     var document: Kp_Ingest_V1_IngestDocument?
+  }
+
+  /// A page of pending documents with each upsert already normalised and chunked (nil for a
+  /// delete or an unreadable item).
+  struct PreparedPage: Sendable {
+    var items: [PendingItem]
+    var prepared: [Result<DocumentPreparer.Prepared, DocumentRefusal>?]
   }
 
   /// What became of one document, as recorded in the queue.
@@ -27,17 +35,52 @@ extension IngestWorker {
   }
 
   /// Works through a claimed job's pending documents, a page at a time, then marks it done.
+  /// Each page is read and prepared while the page before it is being stored.
   func process(_ job: ClaimedJob) async throws(JobFailure) {
-    var after = -1
-    while true {
+    let limit = try await documentLimit(job)
+    var page = try await preparedPage(job, after: -1, limit: limit)
+    while let last = page.items.last {
       if Task.isCancelled { throw JobFailure(.cancelled, "the worker is shutting down") }
-      let page = try await loadPage(job, after: after)
-      guard let last = page.last else { break }
+      async let upcoming = preparedPage(job, after: last.ordinal, limit: limit)
       var run = JobPageRun(worker: self, job: job)
       try await run.process(page)
-      after = last.ordinal
+      do {
+        page = try await upcoming
+      } catch let failure as JobFailure {
+        throw failure
+      } catch {
+        throw JobFailure(.retry, "the next page could not be read: \(error)")
+      }
     }
     try await finish(job)
+  }
+
+  /// The size limit the job's documents are held to, from configuration and the tenant's plan.
+  private func documentLimit(_ job: ClaimedJob) async throws(JobFailure) -> DocumentLimit {
+    let record: TenantRecord?
+    do {
+      record = try await databases.directory.record(for: job.tenantID)
+    } catch {
+      throw JobFailure(.retry, "the tenant registry cannot be read")
+    }
+    guard let record, record.state.hasData else {
+      throw JobFailure(.leaseLost, "the tenant no longer exists")
+    }
+    return DocumentLimit.strictest(
+      configured: options.maximumDocumentBytes, plan: record.quotas.maximumDocumentBytes)
+      ?? DocumentLimit(bytes: options.maximumDocumentBytes, name: "ingest-max-document-bytes")
+  }
+
+  /// The next page after `after`, each upsert normalised and chunked.
+  private func preparedPage(
+    _ job: ClaimedJob, after: Int, limit: DocumentLimit
+  ) async throws(JobFailure) -> PreparedPage {
+    let items = try await loadPage(job, after: after)
+    let prepared = items.map { item -> Result<DocumentPreparer.Prepared, DocumentRefusal>? in
+      guard let document = item.document, item.operation == "upsert" else { return nil }
+      return preparer.prepare(document, limit: limit)
+    }
+    return PreparedPage(items: items, prepared: prepared)
   }
 
   /// The next pending documents after `after`, in batch order.

@@ -37,8 +37,8 @@ struct JobPageRun {
     self.job = job
   }
 
-  /// Sends the page's documents and records their outcomes.
-  mutating func process(_ page: [IngestWorker.PendingItem]) async throws(JobFailure) {
+  /// Sends the page's documents, normalised beforehand, and records their outcomes.
+  mutating func process(_ page: IngestWorker.PreparedPage) async throws(JobFailure) {
     let record: TenantRecord?
     do {
       record = try await worker.databases.directory.record(for: job.tenantID)
@@ -49,13 +49,8 @@ struct JobPageRun {
       throw JobFailure(.leaseLost, "the tenant no longer exists")
     }
     quotas = record.quotas
-    let limit =
-      DocumentLimit.strictest(
-        configured: worker.options.maximumDocumentBytes, plan: quotas.maximumDocumentBytes)
-      ?? DocumentLimit(
-        bytes: worker.options.maximumDocumentBytes, name: "ingest-max-document-bytes")
 
-    for item in page {
+    for (item, preparation) in zip(page.items, page.prepared) {
       guard let document = item.document, item.operation != "invalid" else {
         outcomes.append(
           Outcome(
@@ -73,7 +68,14 @@ struct JobPageRun {
         continue
       }
       if !deletes.isEmpty { try await flush() }
-      switch worker.preparer.prepare(document, limit: limit) {
+      guard let preparation else {
+        outcomes.append(
+          Outcome(
+            o: item.ordinal, outcome: "failed", code: "invalid_document",
+            message: "the queued operation '\(item.operation)' is unknown"))
+        continue
+      }
+      switch preparation {
       case .failure(let refusal):
         outcomes.append(
           Outcome(o: item.ordinal, outcome: "failed", code: refusal.code, message: refusal.message))

@@ -1,4 +1,5 @@
 import Foundation
+import KPTokens
 import Synchronization
 import Testing
 
@@ -112,5 +113,46 @@ struct GatewayUnitTests {
       #expect(GatewayError(code, "m").status.code == status, "\(code)")
     }
     #expect(GatewayError.unprocessable("m").status.code == 422)
+  }
+}
+
+/// The memory of verified access tokens.
+@Suite("kp-gateway verified-token cache")
+struct VerifiedTokenCacheTests {
+  private static func claims(lifetime: TimeInterval, issued: Date) -> AccessTokenClaims {
+    AccessTokenClaims(
+      tenantID: "t1", userID: "u1", role: "member", groups: ["eng"], issuedAt: issued,
+      lifetime: lifetime)
+  }
+
+  @Test("a remembered token answers its claims until it expires, then is forgotten")
+  func expiry() {
+    let cache = VerifiedTokenCache()
+    let issued = Date(timeIntervalSince1970: 1_800_000_000)
+    let claims = Self.claims(lifetime: 60, issued: issued)
+    #expect(cache.claims(for: "token-a", now: issued) == nil)
+
+    cache.remember("token-a", claims)
+    #expect(cache.claims(for: "token-a", now: issued.addingTimeInterval(59)) == claims)
+    #expect(cache.claims(for: "token-b", now: issued) == nil)
+    #expect(cache.claims(for: "token-a", now: issued.addingTimeInterval(60)) == nil)
+    #expect(cache.count == 0)
+  }
+
+  @Test("the cache stays within its limit and can be emptied")
+  func bounds() {
+    let cache = VerifiedTokenCache(limit: 3)
+    let issued = Date()
+    for index in 0..<3 {
+      cache.remember("token-\(index)", Self.claims(lifetime: 600, issued: issued))
+    }
+    #expect(cache.count == 3)
+    cache.remember("token-3", Self.claims(lifetime: 600, issued: issued))
+    #expect(cache.count == 1)
+    #expect(cache.claims(for: "token-3") != nil)
+    #expect(cache.claims(for: "token-0") == nil)
+
+    cache.removeAll()
+    #expect(cache.claims(for: "token-3") == nil)
   }
 }
