@@ -2,6 +2,7 @@ import Foundation
 import KPDatabase
 import KPProtocol
 import KPRPC
+import KPTokens
 
 extension IngestWorker {
   /// Documents read from the queue at a time. While one page goes to the knowledge store, the
@@ -87,17 +88,17 @@ extension IngestWorker {
   private func loadPage(_ job: ClaimedJob, after: Int) async throws(JobFailure) -> [PendingItem] {
     let rows = try await inTenant(job.tenantID) { transaction in
       try transaction.query(
-        "SELECT ordinal, operation, source, external_id, encode(document, 'base64') AS d "
+        "SELECT ordinal, operation, source, external_id, encode(document, 'hex') AS d "
           + "FROM ingest_items WHERE job_id = $1 AND outcome = 'pending' AND ordinal > $2::integer "
           + "ORDER BY ordinal LIMIT $3::integer",
         [job.id, "\(after)", "\(Self.pageSize)"])
     }
     return rows.map { row in
-      let bytes = row["d"].flatMap { Data(base64Encoded: $0, options: .ignoreUnknownCharacters) }
+      let bytes = row["d"].flatMap { Hex.decode($0) }
       return PendingItem(
         ordinal: Int(row["ordinal"] ?? "") ?? 0, operation: row["operation"] ?? "",
         source: row["source"] ?? "", externalID: row["external_id"] ?? "",
-        document: bytes.flatMap { try? Kp_Ingest_V1_IngestDocument(serializedBytes: [UInt8]($0)) })
+        document: bytes.flatMap { try? Kp_Ingest_V1_IngestDocument(serializedBytes: $0) })
     }
   }
 

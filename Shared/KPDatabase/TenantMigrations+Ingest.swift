@@ -40,5 +40,8 @@ extension TenantMigrations {
         error_message text NOT NULL DEFAULT '',
         PRIMARY KEY (job_id, ordinal)
       );
+      -- Documents stay in the queue only until they are stored; compressing them on the way in
+      -- costs more than the space saved.
+      ALTER TABLE ingest_items ALTER COLUMN document SET STORAGE EXTERNAL;
       """)
 }

@@ -44,6 +44,10 @@ struct IngestReport {
         ], widths: widths))
     Swift.print(
       row(
+        ["reading, normalising, chunking: s", fixed(result.normaliseSeconds, 2), "", ""],
+        widths: widths))
+    Swift.print(
+      row(
         [
           "MB/s of raw HTML (ingest only)",
           fixed(ingestSeconds > 0 ? result.rawMegabytes / ingestSeconds : 0, 2), "", "",
@@ -56,7 +60,7 @@ struct IngestReport {
       "ingest_text_mb_per_s": ingestMB, "copy_text_mb_per_s": copyMB,
       "ingest_stored": Double(stored), "ingest_refused": Double(failed),
       "rounds": Double(rounds.count), "upsert_direct_seconds": upsertSeconds,
-      "upsert_direct_docs_per_s": upsertRate,
+      "upsert_direct_docs_per_s": upsertRate, "normalise_seconds": result.normaliseSeconds,
     ]
     let target = targetJSON(
       name: "ingest_docs_per_s_vs_copy", value: ratio, peer: 1.0, goal: ">= 0.5",
