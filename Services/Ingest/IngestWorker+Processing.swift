@@ -8,6 +8,8 @@ extension IngestWorker {
   /// Documents read from the queue at a time. While one page goes to the knowledge store, the
   /// next is read and normalised, so the two overlap.
   static let pageSize = 50
+  /// The first page of a job is smaller, so the overlap begins sooner.
+  static let firstPageSize = 10
 
   /// One queued document of a page.
   struct PendingItem: Sendable {
@@ -23,6 +25,42 @@ extension IngestWorker {
   struct PreparedPage: Sendable {
     var items: [PendingItem]
     var prepared: [Result<DocumentPreparer.Prepared, DocumentRefusal>?]
+
+    /// The (source, external id) of every document the page touches.
+    var keys: Set<[String]> { Set(items.map { [$0.source, $0.externalID] }) }
+
+    /// Whether every item is an upsert.
+    var upsertsOnly: Bool { items.allSatisfy { $0.operation == "upsert" } }
+
+    /// What the page adds to the quotas' counts if every document it stores is new.
+    var addedIfNew: JobPageRun.Usage {
+      var added = JobPageRun.Usage(documents: 0, bytes: 0)
+      for case .success(let prepared) in prepared.compactMap({ $0 }) {
+        added.documents += 1
+        added.bytes += prepared.textBytes
+      }
+      return added
+    }
+  }
+
+  /// A page being stored by a task of its own.
+  private struct PageInFlight {
+    var page: PreparedPage
+    var task: Task<Void, any Error>
+
+    /// Waits for the page's outcomes to be recorded; cancelling the waiter cancels the page.
+    func finished() async throws(JobFailure) {
+      let result = await withTaskCancellationHandler {
+        await task.result
+      } onCancel: { [task] in
+        task.cancel()
+      }
+      switch result {
+      case .success: return
+      case .failure(let failure as JobFailure): throw failure
+      case .failure(let error): throw JobFailure(.retry, "storing a page failed: \(error)")
+      }
+    }
   }
 
   /// What became of one document, as recorded in the queue.
@@ -36,28 +74,94 @@ extension IngestWorker {
   }
 
   /// Works through a claimed job's pending documents, a page at a time, then marks it done.
-  /// Each page is read and prepared while the page before it is being stored.
+  ///
+  /// Each page is read and prepared while the page before it is being stored. A page of
+  /// upserts may also be stored while the one before it still is, on a second connection of
+  /// the knowledge store, when the two touch different documents and both fit the tenant's
+  /// quotas even if every document in them were new; otherwise it waits. Each page records its
+  /// own outcomes after the store answered, so a crash at any point leaves only documents whose
+  /// outcome is not recorded, and those are sent again.
   func process(_ job: ClaimedJob) async throws(JobFailure) {
-    let limit = try await documentLimit(job)
-    var page = try await preparedPage(job, after: -1, limit: limit)
-    while let last = page.items.last {
-      if Task.isCancelled { throw JobFailure(.cancelled, "the worker is shutting down") }
-      async let upcoming = preparedPage(job, after: last.ordinal, limit: limit)
-      var run = JobPageRun(worker: self, job: job)
-      try await run.process(page)
-      do {
-        page = try await upcoming
-      } catch let failure as JobFailure {
-        throw failure
-      } catch {
-        throw JobFailure(.retry, "the next page could not be read: \(error)")
+    let (limit, quotas) = try await limits(job)
+    var page = try await preparedPage(job, after: -1, limit: limit, count: Self.firstPageSize)
+    var previous: PageInFlight?
+    do {
+      while let last = page.items.last {
+        if Task.isCancelled { throw JobFailure(.cancelled, "the worker is shutting down") }
+        async let upcoming = preparedPage(
+          job, after: last.ordinal, limit: limit, count: Self.pageSize)
+
+        let usage = try await concurrentUsage(page, alongside: previous, job: job, quotas: quotas)
+        if usage == nil, let waiting = previous {
+          previous = nil
+          try await waiting.finished()
+        }
+        let current = page
+        let task = Task { [self] in
+          var run = JobPageRun(worker: self, job: job, countingFrom: usage)
+          try await run.process(current)
+        }
+        if let waiting = previous {
+          previous = nil
+          do {
+            try await waiting.finished()
+          } catch {
+            task.cancel()
+            _ = await task.result
+            throw error
+          }
+        }
+        previous = PageInFlight(page: current, task: task)
+
+        do {
+          page = try await upcoming
+        } catch let failure as JobFailure {
+          throw failure
+        } catch {
+          throw JobFailure(.retry, "the next page could not be read: \(error)")
+        }
       }
+      if let waiting = previous {
+        previous = nil
+        try await waiting.finished()
+      }
+    } catch {
+      if let waiting = previous {
+        waiting.task.cancel()
+        _ = await waiting.task.result
+      }
+      throw (error as? JobFailure) ?? JobFailure(.retry, "a page could not be processed: \(error)")
     }
     try await finish(job)
   }
 
-  /// The size limit the job's documents are held to, from configuration and the tenant's plan.
-  private func documentLimit(_ job: ClaimedJob) async throws(JobFailure) -> DocumentLimit {
+  /// The usage a page may count from while `previous` is still being stored, or nil when the
+  /// page must wait for it: either page deletes, they share a document, or the tenant's counters
+  /// plus both pages (every document counted as new) would pass a quota.
+  private func concurrentUsage(
+    _ page: PreparedPage, alongside previous: PageInFlight?, job: ClaimedJob,
+    quotas: TenantQuotas
+  ) async throws(JobFailure) -> JobPageRun.Usage? {
+    guard let previous, page.upsertsOnly, previous.page.upsertsOnly,
+      page.keys.isDisjoint(with: previous.page.keys)
+    else { return nil }
+    let stored = try await JobPageRun.readUsage(worker: self, job: job)
+    let before = previous.page.addedIfNew
+    let added = page.addedIfNew
+    // The counters may or may not include the page in flight yet: count it on top, to be safe.
+    let counted = JobPageRun.Usage(
+      documents: stored.documents + before.documents, bytes: stored.bytes + before.bytes)
+    guard counted.documents + added.documents <= quotas.maximumDocuments,
+      counted.bytes + added.bytes <= quotas.maximumStoredBytes
+    else { return nil }
+    return counted
+  }
+
+  /// The size limit the job's documents are held to, from configuration and the tenant's plan,
+  /// and the plan's quotas.
+  private func limits(
+    _ job: ClaimedJob
+  ) async throws(JobFailure) -> (DocumentLimit, TenantQuotas) {
     let record: TenantRecord?
     do {
       record = try await databases.directory.record(for: job.tenantID)
@@ -67,16 +171,18 @@ extension IngestWorker {
     guard let record, record.state.hasData else {
       throw JobFailure(.leaseLost, "the tenant no longer exists")
     }
-    return DocumentLimit.strictest(
-      configured: options.maximumDocumentBytes, plan: record.quotas.maximumDocumentBytes)
+    let limit =
+      DocumentLimit.strictest(
+        configured: options.maximumDocumentBytes, plan: record.quotas.maximumDocumentBytes)
       ?? DocumentLimit(bytes: options.maximumDocumentBytes, name: "ingest-max-document-bytes")
+    return (limit, record.quotas)
   }
 
   /// The next page after `after`, each upsert normalised and chunked.
   private func preparedPage(
-    _ job: ClaimedJob, after: Int, limit: DocumentLimit
+    _ job: ClaimedJob, after: Int, limit: DocumentLimit, count: Int
   ) async throws(JobFailure) -> PreparedPage {
-    let items = try await loadPage(job, after: after)
+    let items = try await loadPage(job, after: after, count: count)
     let prepared = items.map { item -> Result<DocumentPreparer.Prepared, DocumentRefusal>? in
       guard let document = item.document, item.operation == "upsert" else { return nil }
       return preparer.prepare(document, limit: limit)
@@ -85,13 +191,15 @@ extension IngestWorker {
   }
 
   /// The next pending documents after `after`, in batch order.
-  private func loadPage(_ job: ClaimedJob, after: Int) async throws(JobFailure) -> [PendingItem] {
+  private func loadPage(
+    _ job: ClaimedJob, after: Int, count: Int
+  ) async throws(JobFailure) -> [PendingItem] {
     let rows = try await inTenant(job.tenantID) { transaction in
       try transaction.query(
         "SELECT ordinal, operation, source, external_id, encode(document, 'hex') AS d "
           + "FROM ingest_items WHERE job_id = $1 AND outcome = 'pending' AND ordinal > $2::integer "
           + "ORDER BY ordinal LIMIT $3::integer",
-        [job.id, "\(after)", "\(Self.pageSize)"])
+        [job.id, "\(after)", "\(count)"])
     }
     return rows.map { row in
       let bytes = row["d"].flatMap { Hex.decode($0) }

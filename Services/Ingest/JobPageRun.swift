@@ -14,7 +14,8 @@ import KPRPC
 struct JobPageRun {
   private typealias Outcome = IngestWorker.ItemOutcome
 
-  private struct Usage {
+  /// The tenant's stored documents and bytes of text, as the quotas count them.
+  struct Usage: Sendable {
     var documents: Int
     var bytes: Int
   }
@@ -32,9 +33,13 @@ struct JobPageRun {
     maximumDocumentBytes: 0)
 
   /// Makes a run for a job's page.
-  init(worker: IngestWorker, job: ClaimedJob) {
+  ///
+  /// - Parameter usage: The usage to count from instead of reading the tenant's counters, for
+  ///   a page stored while the one before it is still in flight; nil reads the counters.
+  init(worker: IngestWorker, job: ClaimedJob, countingFrom usage: Usage? = nil) {
     self.worker = worker
     self.job = job
+    self.usage = usage
   }
 
   /// Sends the page's documents, normalised beforehand, and records their outcomes.
@@ -169,6 +174,11 @@ struct JobPageRun {
 
   /// The tenant's usage counters, as the knowledge store keeps them.
   private func readUsage() async throws(JobFailure) -> Usage {
+    try await Self.readUsage(worker: worker, job: job)
+  }
+
+  /// The usage counters of the job's tenant, as the knowledge store keeps them.
+  static func readUsage(worker: IngestWorker, job: ClaimedJob) async throws(JobFailure) -> Usage {
     let rows = try await worker.inTenant(job.tenantID) { transaction in
       try transaction.query("SELECT name, value FROM usage_counters")
     }

@@ -51,8 +51,11 @@ extension KnowledgeService {
       var results: [Kp_Knowledge_V1_UpsertResult] = []
       var addedDocuments = 0
       var addedBytes = 0
+      let stored = try Self.storedRows(of: documents, in: transaction)
       for (document, newID) in zip(documents, newIDs) {
-        let outcome = try Self.store(document, newID: newID, in: transaction)
+        let outcome = try Self.store(
+          document, newID: newID, stored: stored[[document.source, document.externalID]],
+          in: transaction)
         results.append(outcome.result)
         addedDocuments += outcome.addedDocuments
         addedBytes += outcome.addedBytes
@@ -78,23 +81,53 @@ extension KnowledgeService {
     var addedBytes: Int
   }
 
-  /// Inserts, replaces or leaves one document.
+  /// The stored columns an upsert compares, for `documentsWhere`'s rows.
+  private static let storedColumns =
+    "SELECT source, external_id, id, version, encode(content_hash, 'hex') AS hash, url, "
+    + "content_type, acl_tenant_wide, to_json(acl_users)::text AS users, "
+    + "to_json(acl_groups)::text AS groups, attributes::text AS attributes, "
+    + "\(SQLValues.microsSQL("modified_at")) AS modified, bytes FROM documents "
+
+  /// The stored rows of the batch's documents, locked for the transaction, by source and
+  /// external id: one statement for the whole batch, locking in id order.
+  private static func storedRows(
+    of documents: [PreparedDocument], in transaction: DatabaseTransaction
+  ) throws -> [[String]: PostgresRow] {
+    let rows = try transaction.query(
+      storedColumns
+        + "WHERE (source, external_id) IN (SELECT k.s, k.e FROM "
+        + "unnest($1::text[], $2::text[]) AS k(s, e)) ORDER BY id FOR UPDATE",
+      [
+        SQLValues.textArray(documents.map(\.source)),
+        SQLValues.textArray(documents.map(\.externalID)),
+      ])
+    var stored: [[String]: PostgresRow] = [:]
+    for row in rows {
+      stored[[row["source"] ?? "", row["external_id"] ?? ""]] = row
+    }
+    return stored
+  }
+
+  /// Inserts, replaces or leaves one document; `stored` is its row when the batch's lookup
+  /// found one.
   private static func store(
-    _ document: PreparedDocument, newID: String, in transaction: DatabaseTransaction
+    _ document: PreparedDocument, newID: String, stored: PostgresRow?,
+    in transaction: DatabaseTransaction
   ) throws -> StoreOutcome {
     var result = Kp_Knowledge_V1_UpsertResult()
     result.externalId = document.externalID
+    if let stored {
+      return try replace(document, stored: stored, result: result, in: transaction)
+    }
     // Twice at most: an insert that loses a race with another finds the winner's row next.
-    for _ in 0..<2 {
-      let existing = try transaction.query(
-        "SELECT id, version, encode(content_hash, 'hex') AS hash, url, content_type, "
-          + "acl_tenant_wide, to_json(acl_users)::text AS users, "
-          + "to_json(acl_groups)::text AS groups, attributes::text AS attributes, "
-          + "\(SQLValues.microsSQL("modified_at")) AS modified, bytes "
-          + "FROM documents WHERE source = $1 AND external_id = $2 FOR UPDATE",
-        [document.source, document.externalID])
-      if let row = existing.first {
-        return try replace(document, stored: row, result: result, in: transaction)
+    for attempt in 0..<2 {
+      if attempt > 0 {
+        let existing = try transaction.query(
+          storedColumns + "WHERE source = $1 AND external_id = $2 FOR UPDATE",
+          [document.source, document.externalID])
+        if let row = existing.first {
+          return try replace(document, stored: row, result: result, in: transaction)
+        }
       }
       guard let access = document.access else {
         throw KnowledgeError(

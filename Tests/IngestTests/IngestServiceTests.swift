@@ -242,6 +242,34 @@ struct IngestServiceTests {
     }
   }
 
+  @Test("pages stored side by side keep the quotas and the order of a repeated document")
+  func pagesSideBySide() async throws {
+    try await Harness.with { harness in
+      // Five stored first; then pages of 10, 50 and 40: the second fits beside the first, the
+      // third does not (it could pass the quota of 100) and waits, then fits only 35 more.
+      let tenant = try await harness.makeTenant(
+        "acme", maximumDocuments: 100, maximumStoredBytes: 1_000_000)
+      let first = (0..<5).map { Harness.document("f\($0)", "First document \($0).") }
+      #expect(try await harness.ingest(tenant, key: "first", first).stored == 5)
+      let many = (0..<100).map { Harness.document("d\($0)", "Document number \($0).") }
+      let job = try await harness.ingest(tenant, key: "many", many)
+      #expect(job.state == .partiallyFailed)
+      #expect(job.stored == 95 && job.failed == 5 && job.processed == 100)
+      #expect(job.errors.allSatisfy { $0.code == "quota_exceeded" })
+      #expect(Set(job.errors.map(\.externalId)) == Set((95..<100).map { "d\($0)" }))
+      #expect(try await harness.stats(tenant).documents == 100)
+
+      // The same document in the first and a later page: the later version wins.
+      let other = try await harness.makeTenant("globex")
+      var repeated = (0..<70).map { Harness.document("r\($0)", "Version one of \($0).") }
+      repeated[65] = Harness.document("r3", "Version two of 3.")
+      let again = try await harness.ingest(other, key: "repeated", repeated)
+      #expect(again.failed == 0 && again.processed == 70)
+      #expect(try await harness.stored(other, "r3")?.text == "Version two of 3.")
+      #expect(try await harness.stats(other).documents == 69)
+    }
+  }
+
   @Test("a job that keeps failing is retried with backoff, then parked with its error")
   func parkedAfterRetries() async throws {
     var options = Harness.testOptions
