@@ -73,13 +73,34 @@ enum SearchCommands {
     }
   }
 
-  /// Replaces the `<mark>` highlighting with terminal bold, or removes it.
+  /// The snippet for a terminal: its `<mark>` highlighting as bold (or removed), its escaped
+  /// characters as themselves, and no control characters from the document (which could move
+  /// the cursor or recolour the terminal).
   static func highlight(_ snippet: String, bold: Bool) -> String {
-    let flat = snippet.replacingOccurrences(of: "\n", with: " ")
-    return
-      flat
-      .replacingOccurrences(of: "<mark>", with: bold ? "\u{1B}[1m" : "")
-      .replacingOccurrences(of: "</mark>", with: bold ? "\u{1B}[0m" : "")
+    var text = ""
+    var rest = Substring(snippet)
+    let entities = ["&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": "\"", "&#39;": "'"]
+    while let character = rest.first {
+      if rest.hasPrefix("<mark>") {
+        text += bold ? "\u{1B}[1m" : ""
+        rest = rest.dropFirst(6)
+      } else if rest.hasPrefix("</mark>") {
+        text += bold ? "\u{1B}[0m" : ""
+        rest = rest.dropFirst(7)
+      } else if character == "&",
+        let (entity, value) = entities.first(where: { rest.hasPrefix($0.key) })
+      {
+        text += value
+        rest = rest.dropFirst(entity.count)
+      } else {
+        let isControl = character.unicodeScalars.allSatisfy {
+          $0.properties.generalCategory == .control
+        }
+        text.append(isControl ? " " : character)
+        rest = rest.dropFirst()
+      }
+    }
+    return text
   }
 
   /// Breaks text into lines of at most `width` visible characters at spaces.

@@ -142,7 +142,12 @@ enum OpenAPIDocument {
             "items": object(
               [
                 "document_id": string(), "title": string(), "url": string(),
-                "source": string(), "snippet": string(), "score": ["type": "number"],
+                "source": string(),
+                "snippet": string([
+                  "description":
+                    "HTML: the text escaped, matching words in <mark>...</mark>, nothing else."
+                ]),
+                "score": ["type": "number"],
               ], required: ["document_id", "title", "score"]),
           ],
           "total": integer,

@@ -49,7 +49,7 @@ extension KnowledgeService {
       hit.title = row["title"] ?? ""
       hit.url = row["url"] ?? ""
       hit.source = row["source"] ?? ""
-      hit.snippet = row["snippet"] ?? ""
+      hit.snippet = SnippetMarkup.html(fromHeadline: row["snippet"] ?? "")
       hit.score = Double(row["score"] ?? "") ?? 0
       hit.modifiedAtMicros = Int64(row["modified"] ?? "") ?? 0
       response.hits.append(hit)

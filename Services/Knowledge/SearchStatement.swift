@@ -74,8 +74,8 @@ enum SearchStatement {
     )
     SELECT t.total, p.document_id, d.title, d.url, d.source, p.score,
       \(SQLValues.microsSQL("d.modified_at")) AS modified,
-      ts_headline(q.config, c.text, q.query,
-        'StartSel=<mark>, StopSel=</mark>, MaxWords=35, MinWords=12, MaxFragments=2') AS snippet
+      ts_headline(q.config, translate(c.text, chr(2) || chr(3), ''), q.query,
+        \(SnippetMarkup.headlineOptionsSQL)) AS snippet
     FROM (SELECT count(*) AS total FROM hits) t
       CROSS JOIN q
       LEFT JOIN page p ON true

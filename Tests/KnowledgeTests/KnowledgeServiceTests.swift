@@ -185,6 +185,37 @@ struct KnowledgeServiceTests {
     }
   }
 
+  @Test("a snippet escapes the document's own markup; only matches are marked")
+  func snippetsAreEscaped() async throws {
+    try await Harness.with { harness in
+      let tenant = try await harness.makeTenant("acme")
+      _ = try await harness.upsert(
+        tenant,
+        [
+          Harness.document(
+            "hostile", title: "Injection",
+            text: "Injection zorblax & \"quotes\" 'too' <img src=x onerror=alert(1)> and "
+              + "<mark>fake</mark> marks, \u{2}markers\u{3}.")
+        ])
+      let snippet = try #require(try await harness.search(tenant, "zorblax").hits.first?.snippet)
+      #expect(snippet.contains("<mark>zorblax</mark>"))
+      #expect(snippet.contains("&lt;img src=x onerror=alert(1)&gt;"))
+      #expect(!snippet.contains("<img"))
+      #expect(!snippet.contains("\u{2}") && !snippet.contains("\u{3}"))
+      #expect(snippet.contains("&amp;") && snippet.contains("&quot;quotes&quot;"))
+      #expect(snippet.contains("&#39;too&#39;"))
+      let tags = snippet.components(separatedBy: "<").count - 1
+      #expect(tags == 2 * snippet.components(separatedBy: "<mark>").dropFirst().count)
+    }
+  }
+
+  @Test("snippet markup turns the headline's markers into tags and escapes the rest")
+  func snippetMarkup() {
+    #expect(
+      SnippetMarkup.html(fromHeadline: "a \u{2}b\u{3} <c> & \u{3}d\u{2}e")
+        == "a <mark>b</mark> &lt;c&gt; &amp; d<mark>e</mark>")
+  }
+
   @Test("ranking, phrases, OR, exclusion, snippets")
   func searchSyntax() async throws {
     try await Harness.with { harness in

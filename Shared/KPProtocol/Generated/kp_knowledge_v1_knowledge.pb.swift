@@ -634,8 +634,9 @@ public struct Kp_Knowledge_V1_SearchHit: ProtoGeneratedMessage {
   /// The `source` field (4).
   public var source: String = ""
 
-  /// A short passage around the match, plain text (not HTML-escaped) with each matching word
-  /// wrapped in "<mark>" and "</mark>".
+  /// A short passage around the match as HTML: the text escaped (&amp; &lt; &gt; &quot; &#39;),
+  /// each matching word wrapped in "<mark>" and "</mark>", and no other markup, so a client may
+  /// show it as HTML whatever the document held.
   public var snippet: String = ""
 
   /// Higher is more relevant; comparable only within one search.

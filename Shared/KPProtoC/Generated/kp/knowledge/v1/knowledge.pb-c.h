@@ -366,8 +366,9 @@ struct  Kp__Knowledge__V1__SearchHit
   char *url;
   char *source;
   /*
-   * A short passage around the match, plain text (not HTML-escaped) with each matching word
-   * wrapped in "<mark>" and "</mark>".
+   * A short passage around the match as HTML: the text escaped (&amp; &lt; &gt; &quot; &#39;),
+   * each matching word wrapped in "<mark>" and "</mark>", and no other markup, so a client may
+   * show it as HTML whatever the document held.
    */
   char *snippet;
   /*
