@@ -61,8 +61,8 @@ final class FairScheduler: Sendable {
     switch admission {
     case .now: return
     case .refused:
-      throw GatewayError(
-        "RESOURCE_EXHAUSTED", "too many requests of this tenant are waiting; retry shortly")
+      throw GatewayError.busy(
+        "too many requests of this tenant are waiting; retry shortly", retryAfterSeconds: 1)
     case .wait:
       await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
         let resumeNow = state.withLock { state -> Bool in

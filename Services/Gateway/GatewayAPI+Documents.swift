@@ -5,6 +5,9 @@ import KPProtocol
 extension GatewayAPI {
   /// The most documents one batch may hold.
   static let maximumBatchSize = 1000
+  /// The most content bytes one batch may carry, all documents together (kp-ingest's default
+  /// `max-batch-bytes`, under the 4 MiB an internal call may carry).
+  static let maximumBatchContentBytes = 3 << 20
 
   /// `POST /v1/documents {documents: [...]}` with `Idempotency-Key`: 202 with the job.
   func submitDocuments(_ request: RouteRequest) async throws(GatewayError) -> HTTPResponse {
@@ -25,6 +28,14 @@ extension GatewayAPI {
     var message = Kp_Ingest_V1_SubmitBatchRequest()
     message.idempotencyKey = key
     message.documents = try documents.map(Self.ingestDocument)
+    let contentBytes = message.documents.reduce(0) { $0 + $1.content.count }
+    guard contentBytes <= Self.maximumBatchContentBytes else {
+      throw .tooLarge(
+        "the batch carries \(contentBytes) bytes of content, over the "
+          + "\(Self.maximumBatchContentBytes) one batch may carry; send smaller batches")
+    }
+    // A RESOURCE_EXHAUSTED from ingest is a plan quota: 429 without Retry-After, as waiting
+    // does not help.
     let response = try await call(
       upstreams.ingest, Kp_Ingest_V1_Ingest.submitBatch, message, for: request)
     return try json(

@@ -10,11 +10,23 @@ extension GatewayAPI {
     message.tenantSlug = try body.string("tenant") ?? ""
     message.email = try body.requiredString("email")
     message.password = try body.requiredString("password")
-    let response = try await call(upstreams.auth, Kp_Auth_V1_Auth.login, message, for: request)
+    let response: Kp_Auth_V1_LoginResponse
+    do {
+      response = try await call(upstreams.auth, Kp_Auth_V1_Auth.login, message, for: request)
+    } catch  where error.code == "RESOURCE_EXHAUSTED" {
+      // Sign-in throttling: auth's message says how long, as "try again in N seconds".
+      throw .busy(error.message, retryAfterSeconds: Self.secondsNamed(in: error.message) ?? 1)
+    }
     guard let tokens = response.tokens else {
       throw GatewayError("INTERNAL", "auth answered without tokens")
     }
     return try json(APIObjects.tokens(tokens, now: Self.nowMicros))
+  }
+
+  /// N in "... in N seconds", if the message says so.
+  static func secondsNamed(in message: String) -> Int? {
+    guard let range = message.range(of: " in ", options: .backwards) else { return nil }
+    return Int(message[range.upperBound...].prefix { $0.isNumber })
   }
 
   /// `POST /v1/auth/refresh {refresh_token}`: rotates a refresh token.

@@ -62,10 +62,8 @@ final class GatewayAPI: Sendable {
           tenant: limits.id, rate: limits.requestsPerSecond, burst: limits.burst)
       {
         metrics.recordRateLimited()
-        var error = GatewayError(
-          "RESOURCE_EXHAUSTED", "the tenant's request rate limit is reached; retry later")
-        error.retryAfterSeconds = wait
-        throw error
+        throw GatewayError.busy(
+          "the tenant's request rate limit is reached; retry later", retryAfterSeconds: wait)
       }
       let routed = RouteRequest(
         http: request, parameters: parameters, trace: trace, caller: caller)
@@ -126,7 +124,7 @@ final class GatewayAPI: Sendable {
     var response =
       (try? HTTPResponse.json(object: object, status: error.status))
       ?? HTTPResponse(status: error.status)
-    if let wait = error.retryAfterSeconds ?? (error.status.code == 429 ? 1 : nil) {
+    if let wait = error.retryAfterSeconds {
       response.headers["Retry-After"] = "\(wait)"
     }
     return response

@@ -14,7 +14,8 @@ struct GatewayError: Error, Sendable, CustomStringConvertible {
   var status: HTTPStatus
   /// What went wrong, in plain words.
   var message: String
-  /// Seconds a client should wait before retrying, sent as `Retry-After`.
+  /// Seconds a client should wait before retrying, sent as `Retry-After`. A 429 without it
+  /// (a plan quota that is full) is not worth retrying as it is.
   var retryAfterSeconds: Int?
 
   /// Makes an error whose status follows from its code.
@@ -101,5 +102,17 @@ struct GatewayError: Error, Sendable, CustomStringConvertible {
   /// 404.
   static func notFound(_ message: String) -> GatewayError {
     GatewayError("NOT_FOUND", message)
+  }
+
+  /// 429 with `Retry-After`: too much at once, which passes.
+  static func busy(_ message: String, retryAfterSeconds: Int) -> GatewayError {
+    var error = GatewayError("RESOURCE_EXHAUSTED", message)
+    error.retryAfterSeconds = max(1, retryAfterSeconds)
+    return error
+  }
+
+  /// 413: the body is larger than the route takes.
+  static func tooLarge(_ message: String) -> GatewayError {
+    GatewayError("PAYLOAD_TOO_LARGE", message)
   }
 }

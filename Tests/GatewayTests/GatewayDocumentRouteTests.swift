@@ -5,6 +5,31 @@ import Testing
 /// that takes an id answering 404 for another tenant's.
 @Suite("kp-gateway documents, search, and cross-tenant ids", .serialized)
 struct GatewayDocumentRouteTests {
+  @Test("a batch over the content limit is 413 and names the limit")
+  func oversizeBatch() async throws {
+    try await GatewayHarness.with(gatewayArguments: ["--http-max-body-bytes", "8388608"]) {
+      gateway in
+      let (_, owner) = try await gateway.makeTenant("acme")
+      let big = String(repeating: "word ", count: 340_000)
+      let documents = [
+        GatewayHarness.document("a", title: "One", text: big),
+        GatewayHarness.document("b", title: "Two", text: big),
+      ]
+      let refused = try await gateway.request(
+        "POST", "/v1/documents", token: owner, json: ["documents": documents],
+        headers: [("Idempotency-Key", "too-big")])
+      #expect(refused.status == 413)
+      #expect(refused.errorCode == "PAYLOAD_TOO_LARGE")
+      #expect(refused.errorMessage.contains("\(3 << 20)"))
+      #expect(refused.headers["retry-after"] == nil)
+
+      let one = try await gateway.request(
+        "POST", "/v1/documents", token: owner, json: ["documents": Array(documents.prefix(1))],
+        headers: [("Idempotency-Key", "big-enough")])
+      #expect(one.status == 202)
+    }
+  }
+
   @Test("a batch is accepted, processed, searched, read and deleted")
   func documents() async throws {
     try await GatewayHarness.with { gateway in

@@ -1,4 +1,5 @@
 import Foundation
+import KPRPC
 import KPTokens
 import Synchronization
 import Testing
@@ -60,6 +61,7 @@ struct GatewayUnitTests {
     } catch {
       #expect(error.code == "RESOURCE_EXHAUSTED")
       #expect(error.status.code == 429)
+      #expect(error.retryAfterSeconds == 1)
     }
     gate.continuation.yield()
     try await holder.value
@@ -154,5 +156,33 @@ struct VerifiedTokenCacheTests {
 
     cache.removeAll()
     #expect(cache.claims(for: "token-3") == nil)
+  }
+}
+
+/// When a 429 says to retry, and when it does not.
+@Suite("kp-gateway Retry-After")
+struct RetryAfterTests {
+  @Test("a passing overload says when to retry; a full plan quota does not")
+  func retryAfter() {
+    let busy = GatewayAPI.errorResponse(
+      .busy("the tenant's request rate limit is reached", retryAfterSeconds: 3), requestID: "r")
+    #expect(busy.status.code == 429 && busy.headers["Retry-After"] == "3")
+
+    let quota = GatewayAPI.errorResponse(
+      GatewayError(RPCError(.resourceExhausted, "the plan allows 10 documents (quota)")),
+      requestID: "r")
+    #expect(quota.status.code == 429 && quota.headers["Retry-After"] == nil)
+
+    let large = GatewayAPI.errorResponse(.tooLarge("send smaller batches"), requestID: "r")
+    #expect(large.status.code == 413 && large.headers["Retry-After"] == nil)
+  }
+
+  @Test("the wait a throttling message names is read from it")
+  func throttleSeconds() {
+    #expect(
+      GatewayAPI.secondsNamed(
+        in: "too many failed sign-ins for this account or address; try again in 42 seconds")
+        == 42)
+    #expect(GatewayAPI.secondsNamed(in: "too many failed sign-ins") == nil)
   }
 }
