@@ -98,6 +98,24 @@ final class GatewayAPI: Sendable {
     return response
   }
 
+  /// The route template refused requests are counted under: the server answered them before
+  /// any route was matched.
+  static let refusedRoute = "(refused)"
+
+  /// Writes the access-log line and counts a request the HTTPS server refused itself (over a
+  /// limit, too slow, malformed), so that every request leaves one line.
+  func recordRefusal(_ error: HTTPError, requestID: String) {
+    metrics.recordRequest(
+      route: Self.refusedRoute, method: "-", status: error.status.code, seconds: 0)
+    logger.info(
+      "request",
+      [
+        "request_id": requestID, "method": "-", "route": Self.refusedRoute,
+        "status": "\(error.status.code)", "code": error.code.rawValue, "bytes": "0",
+        "tenant": "",
+      ])
+  }
+
   /// The route for a request, or 404 / 405.
   private func match(_ request: HTTPRequest) throws(GatewayError) -> (Route, [String: String]) {
     var pathMatched = false

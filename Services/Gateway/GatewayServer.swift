@@ -93,7 +93,8 @@ final class GatewayServer: Sendable {
       services: [ExternalRPCService(api: api)], logger: logger)
 
     let httpServer = HTTPServer(
-      configuration: http, tls: try TLSContext(configuration: httpsTLS), logger: logger
+      configuration: http, tls: try TLSContext(configuration: httpsTLS), logger: logger,
+      onRefusal: { error, requestID in api.recordRefusal(error, requestID: requestID) }
     ) { request in
       await api.handle(request)
     }

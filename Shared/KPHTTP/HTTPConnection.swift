@@ -70,11 +70,14 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
 
   /// Called once, on the loop, when the connection has closed.
   var onClose: ((HTTPConnection) -> Void)?
+  private let onRefusal: HTTPServer.RefusalObserver?
 
   init(
     loop: EventLoop, descriptor: Int32, session: TLSSession, limits: HTTPServerLimits,
-    remoteAddress: SocketAddress?, logger: Logger, handler: @escaping Handler
+    remoteAddress: SocketAddress?, logger: Logger, onRefusal: HTTPServer.RefusalObserver? = nil,
+    handler: @escaping Handler
   ) {
+    self.onRefusal = onRefusal
     self.loop = loop
     self.descriptor = descriptor
     self.session = session
@@ -324,6 +327,7 @@ final class HTTPConnection: EventLoopHandler, @unchecked Sendable {
       remoteField.merging([
         "request_id": requestID, "code": error.code.rawValue, "status": "\(error.status.code)",
       ]) { $1 })
+    onRefusal?(error, requestID)
     let framing = HTTPResponseEncoder.Framing(
       requestMethod: nil, requestID: requestID, closes: true)
     output.append(

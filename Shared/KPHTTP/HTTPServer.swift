@@ -27,6 +27,10 @@ import Synchronization
 public final class HTTPServer: Sendable {
   /// The application's request handler.
   public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+  /// Told of each request the server answers itself with an error before any handler sees it
+  /// (a header block, URL or body over its limit, a request that did not arrive in time,
+  /// malformed HTTP), with the error and the request id the answer carries.
+  public typealias RefusalObserver = @Sendable (HTTPError, _ requestID: String) -> Void
 
   private struct State {
     var listener: Listener?
@@ -44,6 +48,7 @@ public final class HTTPServer: Sendable {
   private let group: EventLoopGroup
   private let logger: Logger
   private let handler: Handler
+  private let onRefusal: RefusalObserver?
   private let state = Mutex(State())
 
   /// Makes a server; it does not listen until ``start()``.
@@ -56,18 +61,22 @@ public final class HTTPServer: Sendable {
   ///   - group: The event loops connections are spread across; default the shared group.
   ///   - logger: Where connection events go (at debug level); default silent. Request
   ///     bodies and header values are never logged.
+  ///   - onRefusal: Told of each request the server refuses itself, for access logs and
+  ///     metrics; default none.
   ///   - handler: Answers each request.
   public init(
     configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
     tls: TLSContext,
     group: EventLoopGroup = .shared,
     logger: Logger = .disabled,
+    onRefusal: RefusalObserver? = nil,
     handler: @escaping Handler
   ) {
     self.configuration = configuration
     self.tls = tls
     self.group = group
     self.logger = logger
+    self.onRefusal = onRefusal
     self.handler = handler
   }
 
@@ -178,7 +187,7 @@ public final class HTTPServer: Sendable {
       }
       let connection = HTTPConnection(
         loop: loop, descriptor: descriptor, session: session, limits: configuration.limits,
-        remoteAddress: remoteAddress, logger: logger, handler: handler)
+        remoteAddress: remoteAddress, logger: logger, onRefusal: onRefusal, handler: handler)
       connection.onClose = { [weak self] connection in
         self?.state.withLock {
           $0.connections[ObjectIdentifier(connection)] = nil

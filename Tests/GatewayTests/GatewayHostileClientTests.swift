@@ -41,6 +41,14 @@ struct GatewayHostileClientTests {
       let bigHeader = try await gateway.request(
         "GET", "/healthz", headers: [("X-Padding", String(repeating: "p", count: 5000))])
       #expect(bigHeader.status == 431)
+      // Refused by the HTTPS server before any route, yet each leaves its access-log line.
+      for (refused, status) in [(large, "413"), (bigHeader, "431")] {
+        let id = try #require(refused.headers["x-request-id"])
+        let line = gateway.gateway.log.split(separator: "\n").first {
+          $0.contains("\"request_id\":\"\(id)\"") && $0.contains("\"message\":\"request\"")
+        }
+        #expect(line?.contains("\"status\":\"\(status)\"") == true, "\(status) is logged")
+      }
 
       let echoed = try await gateway.request(
         "GET", "/healthz", headers: [("X-Request-Id", "client-chosen-id-1")])
