@@ -94,6 +94,9 @@ extension AuthService {
     let tenantID = try tenant(request.tenantId, for: principal)
     let pageSize = request.pageSize == 0 ? 50 : min(Int(request.pageSize), 500)
     let after = request.pageToken
+    guard after.isEmpty || Self.isUserID(after) else {
+      throw AuthError(.invalidArgument, "page_token is not one this service returned")
+    }
     let rows = try await inTenant(tenantID) { transaction in
       try transaction.query(
         Self.userSelectSQL + " WHERE u.id > $1 ORDER BY u.id LIMIT $2",
@@ -105,6 +108,13 @@ extension AuthService {
       response.nextPageToken = last.id
     }
     return response
+  }
+
+  /// Whether `text` has the form of a user id (`u_` and 24 hexadecimal digits).
+  static func isUserID(_ text: String) -> Bool {
+    let bytes = Array(text.utf8)
+    return bytes.count == 26 && text.hasPrefix("u_")
+      && bytes.dropFirst(2).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
   }
 
   func updateUser(

@@ -44,7 +44,7 @@ extension AuthService {
     let principal = try await authenticate(context)
     let tenantID = try tenant(request.tenantId, for: principal)
     let pageSize = request.pageSize == 0 ? 100 : min(Int(request.pageSize), 1000)
-    guard request.pageToken.isEmpty || Int64(request.pageToken) != nil else {
+    guard request.pageToken.isEmpty || (Int64(request.pageToken) ?? 0) > 0 else {
       throw AuthError(.invalidArgument, "page_token is not one this service returned")
     }
     let before = request.pageToken.isEmpty ? String(Int64.max) : request.pageToken

@@ -37,6 +37,11 @@ struct GatewayTenantAdminRouteTests {
       #expect(
         Set(list.items.compactMap { $0["email"] as? String })
           == ["owner@acme.example", "ada@acme.example"])
+      for token in ["garbage", "u_zz", "u_"] {
+        let badPage = try await gateway.request(
+          "GET", "/v1/users?page_token=\(token)", token: owner)
+        #expect(badPage.status == 400, "page_token \(token)")
+      }
       let one = try await gateway.request("GET", "/v1/users/\(userID)", token: owner)
       #expect(one.string("email") == "ada@acme.example")
 
@@ -124,6 +129,11 @@ struct GatewayTenantAdminRouteTests {
       #expect(actions.contains("login"))
       #expect(actions.contains("logout"))
       #expect(audit.items.contains { ($0["source"] as? String) == "127.0.0.1" })
+      for token in ["-1", "0", "x"] {
+        let badPage = try await gateway.request(
+          "GET", "/v1/audit?page_token=\(token)", token: access)
+        #expect(badPage.status == 400, "page_token \(token)")
+      }
     }
   }
 
