@@ -88,10 +88,21 @@ private struct IngestRun {
       .joined(separator: "|")
     var statePath = configuration.value("state-file") ?? ""
     if statePath.isEmpty { statePath = IngestState.defaultPath(identity: identity) }
-    var state =
-      try configuration.isOn("restart") ? IngestState() : IngestState.load(path: statePath)
+    // --restart sends every file, but what the state said before still goes into the keys.
+    let restart = try configuration.isOn("restart")
+    let previous =
+      restart
+      ? (try? IngestState.load(path: statePath)) ?? IngestState()
+      : try IngestState.load(path: statePath)
+    var state = restart ? IngestState() : previous
 
-    let pending = files.filter { state.files[$0.relativePath] != $0.fingerprint }
+    // A file is sent again when its content, its source or who may see it changed.
+    var records: [String: String] = [:]
+    for file in files {
+      records[file.relativePath] = Self.record(
+        file, source: source, access: access(for: file, restriction: restriction))
+    }
+    let pending = files.filter { state.files[$0.relativePath] != records[$0.relativePath] }
     let unchanged = files.count - pending.count
     describe(files: files.count, unchanged: unchanged, skipped: skipped, source: source)
     let started = Date()
@@ -104,7 +115,14 @@ private struct IngestRun {
     var batch = Batch()
     var refusedLocally: [JobShape.DocumentError] = []
     func send(_ part: Batch) async throws {
-      let key = Self.idempotencyKey(identity: identity, files: part.files)
+      let key = Self.idempotencyKey(
+        identity: identity,
+        records: part.files.map {
+          (
+            $0.relativePath, previous.files[$0.relativePath, default: ""],
+            records[$0.relativePath, default: ""]
+          )
+        })
       let answer: SubmitShape
       do {
         answer = try await submit(client, part.documents, key: key)
@@ -127,7 +145,9 @@ private struct IngestRun {
         return
       }
       if !jobs.contains(answer.jobId) { jobs.append(answer.jobId) }
-      for file in part.files { state.files[file.relativePath] = file.fingerprint }
+      for file in part.files {
+        state.files[file.relativePath] = records[file.relativePath, default: ""]
+      }
       state.pendingJobs = jobs
       try state.save(path: statePath)
       sentDocuments += part.files.count
@@ -210,16 +230,32 @@ private struct IngestRun {
     } else {
       document["content_base64"] = data.base64EncodedString()
     }
-    if let restriction, fnmatch(restriction.pattern, file.relativePath, 0) == 0 {
-      document["acl"] = ["groups": restriction.groups]
-    } else {
-      let groups = Subcommand.list(configuration, "groups") ?? []
-      let users = Subcommand.list(configuration, "users") ?? []
-      document["acl"] =
-        groups.isEmpty && users.isEmpty
-        ? ["tenant_wide": true] : ["groups": groups, "users": users] as [String: Any]
-    }
+    document["acl"] = access(for: file, restriction: restriction)
     return document
+  }
+
+  /// Who may see a file: the `--restrict` groups when its path matches the rule's glob, else
+  /// `--groups` and `--users`, else the whole tenant.
+  private func access(
+    for file: SourceFile, restriction: (pattern: String, groups: [String])?
+  ) -> [String: Any] {
+    if let restriction, fnmatch(restriction.pattern, file.relativePath, 0) == 0 {
+      return ["groups": restriction.groups]
+    }
+    let groups = Subcommand.list(configuration, "groups") ?? []
+    let users = Subcommand.list(configuration, "users") ?? []
+    return groups.isEmpty && users.isEmpty
+      ? ["tenant_wide": true] : ["groups": groups, "users": users]
+  }
+
+  /// What the resume state remembers of a file: its fingerprint and a digest of its source and
+  /// access list, so that a change of any of them sends the file again.
+  static func record(_ file: SourceFile, source: String, access: [String: Any]) -> String {
+    let described =
+      (try? JSONSerialization.data(
+        withJSONObject: ["source": source, "acl": access], options: [.sortedKeys]))
+      .map { String(decoding: $0, as: UTF8.self) } ?? source
+    return "\(file.fingerprint)|" + Hex.encode(SHA256.digest(described).prefix(8))
   }
 
   /// The title the document's own format gives (HTML `<title>` or first heading, Markdown's
@@ -243,12 +279,16 @@ private struct IngestRun {
     return (parts[0], groups)
   }
 
-  /// The same files with the same fingerprints always make the same key, so a batch sent
-  /// again after a crash is recognised by the gateway.
-  private static func idempotencyKey(identity: String, files: [SourceFile]) -> String {
+  /// The same files with the same records (fingerprint, source and access list), replacing
+  /// the same records of the resume state, always make the same key: a batch sent again after
+  /// a crash is recognised by the gateway, while a batch that changes a file's content, source
+  /// or access list, even back to what an earlier run sent, is a new one.
+  private static func idempotencyKey(
+    identity: String, records: [(path: String, previous: String, record: String)]
+  ) -> String {
     let text =
       identity + "\n"
-      + files.map { "\($0.relativePath)\t\($0.fingerprint)" }
+      + records.map { "\($0.path)\t\($0.previous)\t\($0.record)" }
       .joined(separator: "\n")
     return "kp-ingest-" + Hex.encode(SHA256.digest(text).prefix(20))
   }

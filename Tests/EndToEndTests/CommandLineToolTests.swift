@@ -223,4 +223,84 @@ struct CommandLineToolTests {
       #expect(!FileManager.default.fileExists(atPath: "\(directory)/milton.credentials"))
     }
   }
+
+  /// Starts a platform with the tenant `initrode`: an administrator logged in as `boss`, and
+  /// members in the groups `hr` (logged in as `hr`) and `eng` (logged in as `eng`).
+  private func withTenant(_ body: (KPTool, String) async throws -> Void) async throws {
+    try await PlatformProcesses.with { platform in
+      let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("kp-cli-\(UUID().uuidString)").path
+      try FileManager.default.createDirectory(
+        atPath: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(atPath: directory) }
+      let kp = KPTool(platform: platform, directory: directory)
+      let admin = try kp.passwordFile("admin", PlatformProcesses.adminPassword)
+      let password = try kp.passwordFile("user", "correct horse battery staple")
+      try await kp.expectSuccess(
+        ["login", "--email", PlatformProcesses.adminEmail, "--password-file", admin], as: "root")
+      try await kp.expectSuccess(["tenants", "create", "initrode"], as: "root")
+      for (name, role, groups) in [
+        ("boss", "admin", ""), ("hr", "member", "hr"), ("eng", "member", "eng"),
+      ] {
+        try await kp.expectSuccess(
+          [
+            "users", "create", "\(name)@initrode.example", "--tenant", "initrode", "--role", role,
+            "--groups", groups, "--password-file", password,
+          ], as: "root")
+        try await kp.expectSuccess(
+          [
+            "login", "--tenant", "initrode", "--email", "\(name)@initrode.example",
+            "--password-file", password,
+          ], as: name)
+      }
+      try await body(kp, directory)
+    }
+  }
+
+  @Test("re-ingesting with another access list applies it: the document is hidden from others")
+  func reingestWithNewAccessList() async throws {
+    try await withTenant { kp, directory in
+      let corpus = "\(directory)/policies"
+      try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+      try "# Salary bands\n\nThe quarterly salary bands for every grade.\n".write(
+        toFile: "\(corpus)/bands.md", atomically: true, encoding: .utf8)
+
+      // Tenant-wide first: everyone finds it.
+      let first = try await kp.expectSuccess(["ingest", corpus, "--source", "hr"], as: "boss")
+      #expect(first.output.contains("1 new or changed"))
+      let open = try await kp.expectSuccess(["search", "salary", "bands", "--json"], as: "eng")
+      #expect(open.json["total"] as? Int == 1)
+      let hit = try #require((open.json["results"] as? [[String: Any]])?.first)
+      let id = try #require(hit["document_id"] as? String)
+
+      // The same unchanged file with --groups hr is sent again and its access list replaced.
+      let narrowed = try await kp.expectSuccess(
+        ["ingest", corpus, "--source", "hr", "--groups", "hr"], as: "boss")
+      #expect(!narrowed.output.contains("unchanged since the last run"))
+      #expect(narrowed.output.contains("sent:      1 documents"))
+      #expect(narrowed.output.contains("1 new or changed"))
+      let hidden = try await kp.expectSuccess(["search", "salary", "bands", "--json"], as: "eng")
+      #expect(hidden.json["total"] as? Int == 0)
+      let allowed = try await kp.expectSuccess(["search", "salary", "bands", "--json"], as: "hr")
+      #expect(allowed.json["total"] as? Int == 1)
+      let document = try await kp.expectSuccess(["documents", "get", id, "--json"], as: "hr")
+      let acl = try #require(document.json["acl"] as? [String: Any])
+      #expect(acl["tenant_wide"] as? Bool == false)
+      #expect(acl["groups"] as? [String] == ["hr"])
+
+      // The same options again are skipped locally; --restart sends it under the same key.
+      let again = try await kp.expectSuccess(
+        ["ingest", corpus, "--source", "hr", "--groups", "hr"], as: "boss")
+      #expect(again.output.contains("1 unchanged since the last run are skipped"))
+      let restarted = try await kp.expectSuccess(
+        ["ingest", corpus, "--source", "hr", "--groups", "hr", "--restart"], as: "boss")
+      #expect(restarted.output.contains("sent:      1 documents"))
+
+      // Back to tenant-wide with --restart: a new key, and everyone finds it again.
+      try await kp.expectSuccess(["ingest", corpus, "--source", "hr", "--restart"], as: "boss")
+      let reopened = try await kp.expectSuccess(
+        ["search", "salary", "bands", "--json"], as: "eng")
+      #expect(reopened.json["total"] as? Int == 1)
+    }
+  }
 }
