@@ -67,7 +67,7 @@ struct CommandLineTool {
     do {
       switch try subcommand.command.parse(rest, environment: environment) {
       case .help:
-        print(subcommand.command.helpText)
+        print(subcommand.helpText)
         return 0
       case .version:
         print("kp \(KPVersion.current)")

@@ -303,4 +303,72 @@ struct CommandLineToolTests {
       #expect(reopened.json["total"] as? Int == 1)
     }
   }
+
+  @Test("a file over the largest document is refused on its own, the rest stored, exit 1")
+  func oversizeFile() async throws {
+    try await withTenant { kp, directory in
+      let corpus = "\(directory)/dump"
+      try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+      try "# Parking\n\nVisitors park on level two.\n".write(
+        toFile: "\(corpus)/parking.md", atomically: true, encoding: .utf8)
+      let line = "The minutes of every meeting since the company began, kept for posterity.\n"
+      let big = String(repeating: line, count: 2_500_000 / line.utf8.count + 1)
+      try big.write(toFile: "\(corpus)/minutes.txt", atomically: true, encoding: .utf8)
+      let size = big.utf8.count
+
+      // Refused by kp itself: never sent, listed with its full reason.
+      let outcome = try await kp.run(["ingest", corpus, "--source", "dump"], as: "boss")
+      #expect(outcome.status == 1, "\(outcome.output)")
+      #expect(outcome.output.contains("sent:      1 documents"))
+      #expect(outcome.output.contains("1 new or changed"))
+      #expect(outcome.output.contains("refused:   1"))
+      #expect(
+        outcome.output.contains(
+          "minutes.txt  too_large  the file has \(size) bytes, over the largest document "
+            + "accepted (2097152 bytes, --max-document-bytes); it was not sent"))
+      let stats = try await kp.expectSuccess(["stats", "--json"], as: "boss").json
+      #expect(stats["documents"] as? Int == 1)
+
+      // Run again: the stored file is skipped, the big one refused again.
+      let again = try await kp.run(["ingest", corpus, "--source", "dump"], as: "boss")
+      #expect(again.status == 1)
+      #expect(again.output.contains("1 unchanged since the last run are skipped"))
+      #expect(again.output.contains("minutes.txt  too_large"))
+
+      // Sent with a higher local limit, kp-ingest refuses it with its own reason: still exit 1.
+      let raised = try await kp.run(
+        ["ingest", corpus, "--source", "dump", "--max-document-bytes", "3000000"], as: "boss")
+      #expect(raised.status == 1, "\(raised.output)")
+      #expect(raised.output.contains("sent:      1 documents"))
+      #expect(raised.output.contains("refused:   1"))
+      #expect(raised.output.contains("minutes.txt"))
+
+      // 14 MB, as a user first tried: refused at once, not killed by SIGPIPE.
+      let larger = String(repeating: line, count: 14_000_000 / line.utf8.count + 1)
+      try larger.write(toFile: "\(corpus)/minutes.txt", atomically: true, encoding: .utf8)
+      let refused = try await kp.run(["ingest", corpus, "--source", "dump"], as: "boss")
+      #expect(refused.status == 1)
+      #expect(refused.output.contains("the file has \(larger.utf8.count) bytes"))
+      let unusable = try await kp.run(
+        ["ingest", corpus, "--source", "dump", "--max-document-bytes", "20000000"], as: "boss")
+      #expect(unusable.status == 2)
+      #expect(unusable.output.contains("a whole number from 1 to 3000000"))
+
+      // A batch size the platform's call frame cannot carry is a usage error.
+      let huge = try await kp.run(
+        ["ingest", corpus, "--source", "dump", "--batch-bytes", "5000000"], as: "boss")
+      #expect(huge.status == 2)
+      #expect(huge.output.contains("batch-bytes"))
+      #expect(huge.output.contains("3000000"))
+
+      let help = try await kp.expectSuccess(["ingest", "--help"])
+      #expect(help.output.contains("--max-document-bytes <n>"))
+      #expect(help.output.contains("Default: 2097152."))
+      let words = help.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+      #expect(
+        words.contains(
+          "Exit status: 0 when every document was stored or found unchanged, 1 when any was refused"
+        ))
+    }
+  }
 }
