@@ -203,7 +203,19 @@ struct CommandLineToolTests {
 
       // The audit log shows what the administrator did.
       let audit = try await kp.expectSuccess(["audit", "--json"], as: "lumbergh").json
-      #expect((audit["items"] as? [Any])?.isEmpty == false)
+      let events = try #require(audit["items"] as? [[String: Any]])
+      #expect(!events.isEmpty)
+      let actions = Set(events.compactMap { $0["action"] as? String })
+      let auditTable = try await kp.expectSuccess(["audit"], as: "lumbergh")
+      let header = try #require(auditTable.output.split(separator: "\n").first)
+      #expect(header.hasPrefix("AT"))
+      #expect(header.contains("ACTOR"))
+      #expect(header.contains("ACTION"))
+      for action in actions {
+        #expect(auditTable.output.contains(action), "kp audit lists \(action)")
+      }
+      #expect(actions.isSuperset(of: ["api_key.create", "api_key.revoke"]))
+      #expect(auditTable.output.contains("api_key.revoke"))
 
       // A suspended tenant's users are refused; resuming lets them back.
       try await kp.expectSuccess(
