@@ -134,8 +134,12 @@ final class GatewayClient {
         message: "the saved login is for \(saved.gateway), not \(address); run 'kp login' again")
     }
     if saved.needsRefresh {
-      saved = try refresh(saved)
-      try saved.save(path: path)
+      // One process refreshes at a time; one that waited uses what the other saved.
+      saved = try SavedCredentials.withRefreshLock(path: path) { () throws(CLIError) in
+        guard let current = try SavedCredentials.load(path: path), current.gateway == saved.gateway
+        else { return try refreshAndSave(saved, path: path) }
+        return current.needsRefresh ? try refreshAndSave(current, path: path) : current
+      }
     }
     bearer = saved.accessToken
     return saved.accessToken
@@ -153,6 +157,14 @@ final class GatewayClient {
       return ""
     }
     return "login:\(saved.tenant)/\(saved.email)"
+  }
+
+  private func refreshAndSave(_ saved: SavedCredentials, path: String) throws(CLIError)
+    -> SavedCredentials
+  {
+    let refreshed = try refresh(saved)
+    try refreshed.save(path: path)
+    return refreshed
   }
 
   private func refresh(_ saved: SavedCredentials) throws(CLIError) -> SavedCredentials {

@@ -383,4 +383,44 @@ struct CommandLineToolTests {
         ))
     }
   }
+
+  @Test("parallel commands sharing an expired login refresh it once and all succeed")
+  func parallelRefresh() async throws {
+    try await withTenant { kp, directory in
+      let path = "\(directory)/eng.credentials"
+      func saved() throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+      }
+      // Several rounds, so that the four processes overlap in at least one of them.
+      var refreshToken = ""
+      for _ in 0..<5 {
+        var login = try saved()
+        refreshToken = try #require(login["refresh_token"] as? String)
+        login["expires_at"] = Date().timeIntervalSince1970 - 3600
+        try JSONSerialization.data(withJSONObject: login).write(to: URL(fileURLWithPath: path))
+        let outcomes = try await withThrowingTaskGroup(of: KPTool.Outcome.self) { group in
+          for _ in 0..<4 {
+            group.addTask { try await kp.run(["search", "anything", "--json"], as: "eng") }
+          }
+          return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.count == 4)
+        for outcome in outcomes {
+          #expect(outcome.status == 0, "\(outcome.output)")
+          #expect(outcome.json["total"] as? Int == 0)
+        }
+      }
+      let renewed = try saved()
+      #expect(renewed["refresh_token"] as? String != refreshToken)
+      #expect((renewed["expires_at"] as? Double ?? 0) > Date().timeIntervalSince1970 + 60)
+
+      // The session survives: the next command works, and so does another refresh.
+      try await kp.expectSuccess(["search", "anything"], as: "eng")
+      var again = renewed
+      again["expires_at"] = 0
+      try JSONSerialization.data(withJSONObject: again).write(to: URL(fileURLWithPath: path))
+      try await kp.expectSuccess(["stats"], as: "eng")
+    }
+  }
 }
