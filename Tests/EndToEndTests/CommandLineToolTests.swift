@@ -69,15 +69,22 @@ struct CommandLineToolTests {
       [
         KPTool.executable, "up", "--run-dir", "\(directory)/run", "--secrets-dir",
         "\(directory)/secrets", "--certs-dir", certificates, "--bin-dir",
-        ServiceProcess.buildDirectory.path, "--database-url",
-        "postgresql://postgres@127.0.0.1:1/nowhere", "--start-timeout", "30",
-      ], withStandardError: true)
+        ServiceProcess.buildDirectory.path, "--start-timeout", "30",
+      ], environment: ["KP_PG_PORT": "1", "KP_DATABASE_URL": ""], withStandardError: true)
     let text = String(decoding: result.output, as: UTF8.self)
     #expect(result.status == 1)
     #expect(text.contains("kp-tenants exited while starting"))
     #expect(text.contains("could not connect to PostgreSQL"))
+    #expect(text.contains("port 1 failed"), "the default follows KP_PG_PORT")
     #expect(ContinuousClock.now - started < .seconds(20))
     #expect(!FileManager.default.fileExists(atPath: "\(directory)/run/tenants.pid"))
+
+    // The documented default follows KP_PG_PORT the way scripts/postgres env does.
+    let help = try await ChildProcess.run(
+      [KPTool.executable, "up", "--help"], environment: ["KP_PG_PORT": "55999"])
+    #expect(
+      String(decoding: help.output, as: UTF8.self)
+        .contains("Default: postgresql://postgres@127.0.0.1:55999/postgres."))
   }
 
   @Test("tenants, users, keys, login, ingest, search, jobs, audit and suspension")
