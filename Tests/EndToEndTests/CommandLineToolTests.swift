@@ -430,4 +430,27 @@ struct CommandLineToolTests {
       try await kp.expectSuccess(["stats"], as: "eng")
     }
   }
+
+  @Test(
+    "out-of-range paging options exit 2 naming the option and its range",
+    arguments: [
+      (["search", "foo", "--limit", "abc"], "'limit' is 'abc'", "from 1 to 100"),
+      (["search", "foo", "--limit", "0"], "'limit' is '0'", "from 1 to 100"),
+      (["search", "foo", "--limit", "101"], "'limit' is '101'", "from 1 to 100"),
+      (["search", "foo", "--offset", "-1"], "'offset' is '-1'", "from 0 to 10000"),
+      (["search", "foo", "--offset", "10001"], "'offset' is '10001'", "from 0 to 10000"),
+      (["audit", "--limit", "0"], "'limit' is '0'", "from 1 to 1000"),
+      (["tenants", "list", "--limit", "5000"], "'limit' is '5000'", "from 1 to 1000"),
+    ])
+  func pagingRanges(arguments: [String], named: String, range: String) async throws {
+    // No gateway is needed: the command line is refused before anything is sent.
+    let result = try await ChildProcess.run(
+      [KPTool.executable] + arguments + ["--gateway", "https://127.0.0.1:1", "--token", "kpk_x"],
+      withStandardError: true)
+    let text = String(decoding: result.output, as: UTF8.self)
+    #expect(result.status == 2, "\(text)")
+    #expect(text.contains(named), "\(text)")
+    #expect(text.contains(range), "\(text)")
+    #expect(!text.contains("cannot reach the gateway"))
+  }
 }
