@@ -453,4 +453,49 @@ struct CommandLineToolTests {
     #expect(text.contains(range), "\(text)")
     #expect(!text.contains("cannot reach the gateway"))
   }
+
+  @Test("kp.conf takes any command's options; each command ignores those it does not take")
+  func sharedConfigurationFile() async throws {
+    try await withTenant { kp, directory in
+      let corpus = "\(directory)/memos"
+      try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+      for name in ["first", "second", "third"] {
+        try "# Memo \(name)\n\nThe \(name) memo about the parking garage.\n".write(
+          toFile: "\(corpus)/\(name).md", atomically: true, encoding: .utf8)
+      }
+      try await kp.expectSuccess(["ingest", corpus, "--source", "memos"], as: "boss")
+
+      let config = "\(directory)/xdg/knowledgeplane"
+      try FileManager.default.createDirectory(atPath: config, withIntermediateDirectories: true)
+      try "# shared by every kp command\ntenant = initrode\nlimit = 2\njson = true\n".write(
+        toFile: "\(config)/kp.conf", atomically: true, encoding: .utf8)
+      let environment = ["XDG_CONFIG_HOME": "\(directory)/xdg"]
+
+      // login takes tenant (and ignores limit); search takes limit and json; stats only json.
+      let password = "\(directory)/user.password"
+      let login = try await kp.run(
+        ["login", "--email", "eng@initrode.example", "--password-file", password],
+        as: "configured", environment: environment)
+      #expect(login.status == 0, "\(login.output)")
+      #expect(login.output.contains("of initrode"))
+      let search = try await kp.run(
+        ["search", "parking", "garage"], as: "configured", environment: environment)
+      #expect(search.status == 0, "\(search.output)")
+      #expect(search.json["total"] as? Int == 3)
+      #expect((search.json["results"] as? [Any])?.count == 2)
+      let flag = try await kp.run(
+        ["search", "parking", "--limit", "3"], as: "configured", environment: environment)
+      #expect((flag.json["results"] as? [Any])?.count == 3)
+      let stats = try await kp.run(["stats"], as: "configured", environment: environment)
+      #expect(stats.status == 0, "\(stats.output)")
+      #expect(stats.json["documents"] as? Int == 3)
+
+      // A name no command takes is still an error naming the file and line.
+      try "tenant = initrode\ncolour = blue\n".write(
+        toFile: "\(config)/kp.conf", atomically: true, encoding: .utf8)
+      let wrong = try await kp.run(["stats"], as: "configured", environment: environment)
+      #expect(wrong.status == 2)
+      #expect(wrong.output.contains("kp.conf:2: unknown setting 'colour'"))
+    }
+  }
 }
