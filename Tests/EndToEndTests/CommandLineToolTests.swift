@@ -498,4 +498,49 @@ struct CommandLineToolTests {
       #expect(wrong.output.contains("kp.conf:2: unknown setting 'colour'"))
     }
   }
+
+  @Test("a saved login fits every spelling of its gateway; an unreachable one is named as such")
+  func gatewaySpellings() async throws {
+    try await withTenant { kp, directory in
+      let path = "\(directory)/eng.credentials"
+      let port = kp.platform.httpsPort
+      func search(_ gateway: String) async throws -> KPTool.Outcome {
+        let result = try await ChildProcess.run(
+          [
+            KPTool.executable, "search", "anything", "--json", "--gateway", gateway, "--ca-file",
+            kp.platform.caPath, "--credentials-file", path,
+          ], environment: ["HOME": directory], withStandardError: true)
+        return KPTool.Outcome(
+          status: result.status, output: String(decoding: result.output, as: UTF8.self))
+      }
+
+      // Saved for https://127.0.0.1:<port>: a trailing slash is the same gateway.
+      let slash = try await search("https://127.0.0.1:\(port)/")
+      #expect(slash.status == 0, "\(slash.output)")
+      #expect(slash.json["total"] as? Int == 0)
+
+      // Saved for https://LocalHost:<port>: letter case of scheme and host does not matter.
+      let data = try Data(contentsOf: URL(fileURLWithPath: path))
+      var login = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+      login["gateway"] = "https://LocalHost:\(port)"
+      try JSONSerialization.data(withJSONObject: login).write(to: URL(fileURLWithPath: path))
+      for gateway in ["https://localhost:\(port)", "HTTPS://LOCALHOST:\(port)/"] {
+        let outcome = try await search(gateway)
+        #expect(outcome.status == 0, "\(gateway): \(outcome.output)")
+      }
+
+      // Another gateway that answers: the login does not fit.
+      let other = try await search("https://127.0.0.1:\(port)")
+      #expect(other.status == 1)
+      #expect(
+        other.output.contains(
+          "the saved login is for https://LocalHost:\(port), not https://127.0.0.1:\(port)"))
+
+      // A gateway that does not answer is reported as unreachable first.
+      let down = try await search("https://127.0.0.1:1")
+      #expect(down.status == 1)
+      #expect(down.output.contains("cannot reach the gateway at https://127.0.0.1:1"))
+      #expect(down.output.contains("The saved login is for https://LocalHost:\(port)."))
+    }
+  }
 }
