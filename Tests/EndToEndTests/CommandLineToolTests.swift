@@ -45,7 +45,10 @@ struct CommandLineToolTests {
     #expect(text.contains("kp up"))
 
     let missing = try await ChildProcess.run(
-      [KPTool.executable, "ingest", "\(directory)/no-such-dir", "--token", "kpk_x"],
+      [
+        KPTool.executable, "ingest", "\(directory)/no-such-dir", "--token", "kpk_x", "--ca-file",
+        "",
+      ],
       environment: ["HOME": directory], withStandardError: true)
     #expect(missing.status == 1)
     #expect(String(decoding: missing.output, as: UTF8.self).contains("does not exist"))
