@@ -135,9 +135,9 @@ struct SearchShape: Codable {
   var total: Int?
 }
 
-/// One audit-log event.
+/// One audit-log event; the gateway sends its numeric id as a string.
 struct AuditEventShape: Codable {
-  var id: Int?
+  var id: String?
   var at: String?
   var actor: String?
   var action: String?

@@ -31,7 +31,8 @@ struct CommandLineTool {
       "",
       "Run 'kp <command> --help' for a command's options. Every option can also be set with",
       "its KP_ environment variable or in a 'name = value' file given by --config (default:",
-      "\(ClientSettings.defaultConfigPath) when it exists).",
+      "\(ClientSettings.defaultConfigPath) when it exists). The file may hold any option",
+      "of any command; a command ignores the ones it does not take.",
     ]
     return lines.joined(separator: "\n")
   }
@@ -65,9 +66,12 @@ struct CommandLineTool {
 
     let configuration: ServiceConfiguration
     do {
-      switch try subcommand.command.parse(rest, environment: environment) {
+      let loadFile = { (path: String) throws(ConfigurationError) -> ConfigurationFile in
+        try shared(path, for: subcommand)
+      }
+      switch try subcommand.command.parse(rest, environment: environment, loadFile: loadFile) {
       case .help:
-        print(subcommand.command.helpText)
+        print(subcommand.helpText)
         return 0
       case .version:
         print("kp \(KPVersion.current)")
@@ -92,6 +96,31 @@ struct CommandLineTool {
       Output.note("\(subcommand.name): \(error)")
       return 1
     }
+  }
+
+  /// Reads a configuration file shared by every command: a setting any command takes is
+  /// accepted, and left out for the commands that do not take it; a name no command takes is
+  /// an error naming its line.
+  private func shared(_ path: String, for subcommand: Subcommand) throws(ConfigurationError)
+    -> ConfigurationFile
+  {
+    let file = try ConfigurationFile.load(path: path)
+    let known = Set(commands.flatMap { $0.command.settings.map(\.name) })
+    let own = Set(subcommand.command.settings.map(\.name))
+    for (key, line) in file.lines.sorted(by: { $0.value < $1.value }) where !known.contains(key) {
+      throw ConfigurationError(
+        code: .malformedFile,
+        message: "\(path):\(line): unknown setting '\(key)': no kp command takes it; 'kp "
+          + "<command> --help' lists each command's options")
+    }
+    let foreign = Set(file.lines.filter { !own.contains($0.key) }.map(\.value))
+    guard !foreign.isEmpty else { return file }
+
+    // The same text with the other commands' lines blanked, so line numbers stay right.
+    let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+    let kept = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+      .map { foreign.contains($0.offset + 1) ? "" : String($0.element) }
+    return try ConfigurationFile(parsing: kept.joined(separator: "\n"), path: path)
   }
 
   private func unknown(_ arguments: [String]) -> Int32 {

@@ -18,7 +18,8 @@ final class GatewayClient {
     self.configuration = configuration
     let address = configuration.value(ClientSettings.gateway.name) ?? ""
     self.address = address
-    guard let components = URLComponents(string: address), components.scheme == "https",
+    guard let components = URLComponents(string: address),
+      components.scheme?.lowercased() == "https",
       let host = components.host, !host.isEmpty
     else {
       throw .usage(
@@ -128,17 +129,43 @@ final class GatewayClient {
         message: "no credential: run 'kp login --tenant <slug> --email <email>' or pass --token "
           + "(KP_TOKEN)")
     }
-    if saved.gateway != address {
+    if Self.normalized(saved.gateway) != Self.normalized(address) {
+      // A gateway that cannot be reached is the first thing to fix.
+      do {
+        _ = try http.send(.get, "/healthz", headers: [], body: [])
+      } catch  where error.code == .unreachable {
+        var unreachable = explain(error)
+        unreachable.message += " (The saved login is for \(saved.gateway).)"
+        throw unreachable
+      } catch {
+        // Reachable enough: the login is what does not fit.
+      }
       throw CLIError(
         code: "UNAUTHENTICATED",
         message: "the saved login is for \(saved.gateway), not \(address); run 'kp login' again")
     }
     if saved.needsRefresh {
-      saved = try refresh(saved)
-      try saved.save(path: path)
+      // One process refreshes at a time; one that waited uses what the other saved.
+      saved = try SavedCredentials.withRefreshLock(path: path) { () throws(CLIError) in
+        guard let current = try SavedCredentials.load(path: path), current.gateway == saved.gateway
+        else { return try refreshAndSave(saved, path: path) }
+        return current.needsRefresh ? try refreshAndSave(current, path: path) : current
+      }
     }
     bearer = saved.accessToken
     return saved.accessToken
+  }
+
+  /// A gateway address in a form two spellings of the same gateway share: scheme and host in
+  /// lower case, the port always given, no trailing `/`.
+  static func normalized(_ address: String) -> String {
+    guard let components = URLComponents(string: address), let scheme = components.scheme,
+      let host = components.host
+    else { return address }
+    var path = components.path
+    while path.hasSuffix("/") { path.removeLast() }
+    let port = components.port ?? (scheme.lowercased() == "https" ? 443 : 80)
+    return "\(scheme.lowercased())://\(host.lowercased()):\(port)\(path)"
   }
 
   /// Who the caller is, stable across token refreshes: the saved login's tenant and email, or
@@ -153,6 +180,14 @@ final class GatewayClient {
       return ""
     }
     return "login:\(saved.tenant)/\(saved.email)"
+  }
+
+  private func refreshAndSave(_ saved: SavedCredentials, path: String) throws(CLIError)
+    -> SavedCredentials
+  {
+    let refreshed = try refresh(saved)
+    try refreshed.save(path: path)
+    return refreshed
   }
 
   private func refresh(_ saved: SavedCredentials) throws(CLIError) -> SavedCredentials {

@@ -33,8 +33,16 @@ enum IngestCommand {
         valueName: "rule", default: ""),
       Setting("batch-documents", help: "Documents per batch.", valueName: "n", default: "100"),
       Setting(
-        "batch-bytes", help: "Bytes of content per batch.", valueName: "n",
-        default: "2000000"),
+        "batch-bytes",
+        help: "Bytes per batch as sent (JSON-encoded documents), at most "
+          + "\(IngestRun.largestBatchBytes) to stay well under the platform's 4 MiB call frame.",
+        valueName: "n", default: "2000000"),
+      Setting(
+        "max-document-bytes",
+        help: "The largest file sent; larger ones are refused here, each on its own, and listed "
+          + "with the refused documents (kp-ingest's --ingest-max-document-bytes, 2 MiB by "
+          + "default); at most \(IngestRun.largestBatchBytes), as a document travels in one call "
+          + "frame.", valueName: "n", default: "\(2 << 20)"),
       Setting(
         "state-file",
         help: "Where the resume state is kept (default: under "
@@ -42,21 +50,36 @@ enum IngestCommand {
       Setting.switch("restart", help: "Forget the resume state and send every file."),
       Setting.switch("no-wait", help: "Return once the batches are accepted."),
     ] + ClientSettings.all,
-    argumentsUsage: "<path>"
+    argumentsUsage: "<path>",
+    notes: "Exit status: 0 when every document was stored or found unchanged, 1 when any was "
+      + "refused (the summary lists them) or a job failed, 2 for a command line that cannot be "
+      + "used."
   ) { configuration in
     try await IngestRun(configuration: configuration).run()
   }
 }
 
 /// One `kp ingest` run.
-private struct IngestRun {
+struct IngestRun {
+  /// The most bytes one batch may take as sent: the gateway hands a batch to kp-ingest in one
+  /// call frame of at most 4 MiB, and kp-ingest takes at most 3 MiB of content per batch.
+  static let largestBatchBytes = 3_000_000
+  /// The largest request body the gateway takes (its `--http-max-body-bytes` default).
+  static let largestBodyBytes = 8 << 20
+
   let configuration: ServiceConfiguration
   let normalizers = try? DocumentNormalizerRegistry.standard()
 
   struct Batch {
     var files: [SourceFile] = []
     var documents: [[String: Any]] = []
-    var bytes = 0
+    /// The documents' size as sent, JSON-encoded.
+    var encodedSizes: [Int] = []
+
+    /// The files' bytes.
+    var bytes: Int { files.reduce(0) { $0 + $1.size } }
+    /// The documents' bytes as sent.
+    var encodedBytes: Int { encodedSizes.reduce(0, +) }
 
     /// The first and second half of the batch.
     func halves() -> (Batch, Batch) {
@@ -64,7 +87,7 @@ private struct IngestRun {
       func part(_ range: Range<Int>) -> Batch {
         Batch(
           files: Array(files[range]), documents: Array(documents[range]),
-          bytes: files[range].reduce(0) { $0 + $1.size })
+          encodedSizes: Array(encodedSizes[range]))
       }
       return (part(0..<middle), part(middle..<files.count))
     }
@@ -74,7 +97,9 @@ private struct IngestRun {
     let root = try Subcommand.single(configuration, "a file or directory")
     let client = try GatewayClient(configuration: configuration)
     let batchDocuments = try configuration.integer("batch-documents", in: 1...10_000)
-    let batchBytes = try configuration.integer("batch-bytes", in: 1_000...1_000_000_000)
+    let batchBytes = try configuration.integer("batch-bytes", in: 1_000...Self.largestBatchBytes)
+    let largestDocument = try configuration.integer(
+      "max-document-bytes", in: 1...Self.largestBatchBytes)
     let restriction = try Self.restriction(configuration.value("restrict") ?? "")
     var (files, skipped) = try SourceFile.scan(root)
     if let pattern = configuration.value("include"), !pattern.isEmpty {
@@ -88,23 +113,50 @@ private struct IngestRun {
       .joined(separator: "|")
     var statePath = configuration.value("state-file") ?? ""
     if statePath.isEmpty { statePath = IngestState.defaultPath(identity: identity) }
-    var state =
-      try configuration.isOn("restart") ? IngestState() : IngestState.load(path: statePath)
+    // --restart sends every file, but what the state said before still goes into the keys.
+    let restart = try configuration.isOn("restart")
+    let previous =
+      restart
+      ? (try? IngestState.load(path: statePath)) ?? IngestState()
+      : try IngestState.load(path: statePath)
+    var state = restart ? IngestState() : previous
 
-    let pending = files.filter { state.files[$0.relativePath] != $0.fingerprint }
-    let unchanged = files.count - pending.count
+    // A file is sent again when its content, its source or who may see it changed.
+    var records: [String: String] = [:]
+    for file in files {
+      records[file.relativePath] = Self.record(
+        file, source: source, access: access(for: file, restriction: restriction))
+    }
+    let changed = files.filter { state.files[$0.relativePath] != records[$0.relativePath] }
+    let unchanged = files.count - changed.count
     describe(files: files.count, unchanged: unchanged, skipped: skipped, source: source)
     let started = Date()
+
+    // A file over the largest document the platform accepts is refused here, on its own.
+    var refusedLocally: [JobShape.DocumentError] = changed.filter { $0.size > largestDocument }
+      .map {
+        .init(
+          externalId: $0.relativePath, code: "too_large",
+          message: "the file has \($0.size) bytes, over the largest document accepted "
+            + "(\(largestDocument) bytes, --max-document-bytes); it was not sent")
+      }
+    let pending = changed.filter { $0.size <= largestDocument }
 
     // Send.
     var sentDocuments = 0
     var sentBytes = 0
     var jobs = state.pendingJobs
-    let progress = ProgressLine("sending", total: pending.count)
+    let progress = ProgressLine("sending", total: changed.count)
     var batch = Batch()
-    var refusedLocally: [JobShape.DocumentError] = []
     func send(_ part: Batch) async throws {
-      let key = Self.idempotencyKey(identity: identity, files: part.files)
+      let key = Self.idempotencyKey(
+        identity: identity,
+        records: part.files.map {
+          (
+            $0.relativePath, previous.files[$0.relativePath, default: ""],
+            records[$0.relativePath, default: ""]
+          )
+        })
       let answer: SubmitShape
       do {
         answer = try await submit(client, part.documents, key: key)
@@ -127,7 +179,9 @@ private struct IngestRun {
         return
       }
       if !jobs.contains(answer.jobId) { jobs.append(answer.jobId) }
-      for file in part.files { state.files[file.relativePath] = file.fingerprint }
+      for file in part.files {
+        state.files[file.relativePath] = records[file.relativePath, default: ""]
+      }
       state.pendingJobs = jobs
       try state.save(path: statePath)
       sentDocuments += part.files.count
@@ -141,14 +195,23 @@ private struct IngestRun {
     }
     for file in pending {
       let document = try self.document(file, source: source, restriction: restriction)
+      let size = Self.encodedSize(document)
+      guard size <= Self.largestBodyBytes else {
+        refusedLocally.append(
+          .init(
+            externalId: file.relativePath, code: "too_large",
+            message: "the document takes \(size) bytes as JSON, over the gateway's request body "
+              + "limit (\(Self.largestBodyBytes) bytes); it was not sent"))
+        continue
+      }
       if !batch.files.isEmpty
-        && (batch.files.count >= batchDocuments || batch.bytes + file.size > batchBytes)
+        && (batch.files.count >= batchDocuments || batch.encodedBytes + size > batchBytes)
       {
         try await flush()
       }
       batch.files.append(file)
       batch.documents.append(document)
-      batch.bytes += file.size
+      batch.encodedSizes.append(size)
     }
     try await flush()
     progress.finish(done: sentDocuments + refusedLocally.count, bytes: sentBytes)
@@ -160,6 +223,11 @@ private struct IngestRun {
         "accepted \(sentDocuments) documents in \(jobs.count) job(s): \(jobs.joined(separator: " "))"
       )
       print("follow one with: kp jobs <job-id> --wait")
+      if !refusedLocally.isEmpty {
+        print("")
+        Self.printRefused(refusedLocally)
+        return 1
+      }
       return 0
     }
     let finished = try await follow(client, jobs: jobs)
@@ -176,7 +244,8 @@ private struct IngestRun {
     summarize(
       finished, refusedLocally: refusedLocally, sent: sentDocuments, bytes: sentBytes,
       unchanged: unchanged, sendSeconds: sendSeconds, seconds: seconds)
-    return finished.contains { $0.state == "failed" } ? 1 : 0
+    let refused = !refusedLocally.isEmpty || finished.contains { ($0.failed ?? 0) > 0 }
+    return refused || finished.contains { $0.state == "failed" } ? 1 : 0
   }
 
   // MARK: - Documents
@@ -210,16 +279,32 @@ private struct IngestRun {
     } else {
       document["content_base64"] = data.base64EncodedString()
     }
-    if let restriction, fnmatch(restriction.pattern, file.relativePath, 0) == 0 {
-      document["acl"] = ["groups": restriction.groups]
-    } else {
-      let groups = Subcommand.list(configuration, "groups") ?? []
-      let users = Subcommand.list(configuration, "users") ?? []
-      document["acl"] =
-        groups.isEmpty && users.isEmpty
-        ? ["tenant_wide": true] : ["groups": groups, "users": users] as [String: Any]
-    }
+    document["acl"] = access(for: file, restriction: restriction)
     return document
+  }
+
+  /// Who may see a file: the `--restrict` groups when its path matches the rule's glob, else
+  /// `--groups` and `--users`, else the whole tenant.
+  private func access(
+    for file: SourceFile, restriction: (pattern: String, groups: [String])?
+  ) -> [String: Any] {
+    if let restriction, fnmatch(restriction.pattern, file.relativePath, 0) == 0 {
+      return ["groups": restriction.groups]
+    }
+    let groups = Subcommand.list(configuration, "groups") ?? []
+    let users = Subcommand.list(configuration, "users") ?? []
+    return groups.isEmpty && users.isEmpty
+      ? ["tenant_wide": true] : ["groups": groups, "users": users]
+  }
+
+  /// What the resume state remembers of a file: its fingerprint and a digest of its source and
+  /// access list, so that a change of any of them sends the file again.
+  static func record(_ file: SourceFile, source: String, access: [String: Any]) -> String {
+    let described =
+      (try? JSONSerialization.data(
+        withJSONObject: ["source": source, "acl": access], options: [.sortedKeys]))
+      .map { String(decoding: $0, as: UTF8.self) } ?? source
+    return "\(file.fingerprint)|" + Hex.encode(SHA256.digest(described).prefix(8))
   }
 
   /// The title the document's own format gives (HTML `<title>` or first heading, Markdown's
@@ -243,14 +328,23 @@ private struct IngestRun {
     return (parts[0], groups)
   }
 
-  /// The same files with the same fingerprints always make the same key, so a batch sent
-  /// again after a crash is recognised by the gateway.
-  private static func idempotencyKey(identity: String, files: [SourceFile]) -> String {
+  /// The same files with the same records (fingerprint, source and access list), replacing
+  /// the same records of the resume state, always make the same key: a batch sent again after
+  /// a crash is recognised by the gateway, while a batch that changes a file's content, source
+  /// or access list, even back to what an earlier run sent, is a new one.
+  private static func idempotencyKey(
+    identity: String, records: [(path: String, previous: String, record: String)]
+  ) -> String {
     let text =
       identity + "\n"
-      + files.map { "\($0.relativePath)\t\($0.fingerprint)" }
+      + records.map { "\($0.path)\t\($0.previous)\t\($0.record)" }
       .joined(separator: "\n")
     return "kp-ingest-" + Hex.encode(SHA256.digest(text).prefix(20))
+  }
+
+  /// A document's size as sent: its JSON encoding.
+  private static func encodedSize(_ document: [String: Any]) -> Int {
+    (try? JSONSerialization.data(withJSONObject: document).count) ?? 0
   }
 
   // MARK: - Calls
@@ -331,6 +425,16 @@ private struct IngestRun {
     }
   }
 
+  /// Lists refused documents, at most 20.
+  private static func printRefused(_ errors: [JobShape.DocumentError]) {
+    print("Refused documents (fix them and run kp ingest again to send them):")
+    Output.table(
+      ["DOCUMENT", "CODE", "REASON"],
+      errors.prefix(20).map { [$0.externalId ?? "", $0.code ?? "", $0.message ?? ""] },
+      maximum: 70)
+    if errors.count > 20 { print("… and \(errors.count - 20) more (kp jobs <job-id>)") }
+  }
+
   private func summarize(
     _ jobs: [JobShape], refusedLocally: [JobShape.DocumentError], sent: Int, bytes: Int,
     unchanged: Int, sendSeconds: Double, seconds: Double
@@ -355,12 +459,7 @@ private struct IngestRun {
     let errors = refusedLocally + jobs.flatMap { $0.errors ?? [] }
     if !errors.isEmpty {
       print("")
-      print("Refused documents (fix them and run kp ingest again to send them):")
-      Output.table(
-        ["DOCUMENT", "CODE", "REASON"],
-        errors.prefix(20).map { [$0.externalId ?? "", $0.code ?? "", $0.message ?? ""] },
-        maximum: 70)
-      if errors.count > 20 { print("… and \(errors.count - 20) more (kp jobs <job-id>)") }
+      Self.printRefused(errors)
     }
     if let failed = jobs.first(where: { $0.state == "failed" }) {
       print("job \(failed.jobId) failed; see: kp jobs \(failed.jobId)")

@@ -8,7 +8,8 @@ import KPTokens
 /// accepted batch: a crash loses at most the batch in flight, which is sent again with the
 /// same idempotency key and so accepted once.
 struct IngestState: Codable {
-  /// Fingerprints (`size:mtime`) of the files accepted, by relative path.
+  /// What was accepted of each file, by relative path: its fingerprint (`size:mtime`) and a
+  /// digest of the source and access list it was sent with (`IngestRun.record`).
   var files: [String: String] = [:]
   /// Jobs accepted and not yet seen finished.
   var pendingJobs: [String] = []

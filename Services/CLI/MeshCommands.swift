@@ -34,9 +34,20 @@ enum MeshCommands {
       binDirectory: bin, runDirectory: configuration.value("run-dir") ?? ".kp/run",
       secretsDirectory: configuration.value("secrets-dir") ?? ".kp/secrets",
       certsDirectory: configuration.value("certs-dir") ?? ".kp/certs",
-      databaseURL: configuration.value("database-url") ?? "",
+      databaseURL: configuration.value("database-url").flatMap { $0.isEmpty ? nil : $0 }
+        ?? defaultDatabaseURL,
       startTimeout: .seconds(seconds))
   }
+
+  /// The development cluster's address as `scripts/postgres env` gives it: loopback, on
+  /// `KP_PG_PORT` (default 55432). `KP_DATABASE_URL`, the setting's own variable, wins over it.
+  static var defaultDatabaseURL: String {
+    let port = ProcessInfo.processInfo.environment["KP_PG_PORT"].flatMap { Int($0) } ?? 55432
+    return "postgresql://postgres@127.0.0.1:\(port)/postgres"
+  }
+
+  /// The gateway's HTTPS API port as `kp up` starts it (kp-gateway's `--https-address`).
+  static let gatewayHTTPSPort = 7100
 
   static let up = Subcommand(
     words: ["up"],
@@ -44,8 +55,10 @@ enum MeshCommands {
       + "as background processes over mutual TLS; services already running are reused.",
     settings: meshSettings + [
       Setting(
-        "database-url", help: "The PostgreSQL cluster the services use.",
-        valueName: "url", default: "postgresql://postgres@127.0.0.1:55432/postgres"),
+        "database-url",
+        help: "The PostgreSQL cluster the services use (default: the development cluster, on "
+          + "port KP_PG_PORT or 55432, as 'scripts/postgres env' says).",
+        valueName: "url", default: defaultDatabaseURL),
       Setting(
         "start-timeout", help: "Seconds each service may take to start.",
         valueName: "seconds", default: "60"),
@@ -56,7 +69,9 @@ enum MeshCommands {
       let how = started.reused ? "already running" : "started"
       print("kp-\(started.service): \(how) (pid \(started.pid))")
     }
-    print("gateway: https://127.0.0.1:\(MeshService.defaultPorts["gateway"] ?? 7100)")
+    let rpcPort = MeshService.defaultPorts["gateway"] ?? 7200
+    print("gateway: https://127.0.0.1:\(gatewayHTTPSPort) (HTTPS API, for kp and curl)")
+    print("gateway RPC: 127.0.0.1:\(rpcPort) (SDK clients and kp-load)")
     print(
       "platform administrator: \(LocalMesh.adminEmail), password in \(mesh.adminPasswordFile)")
     print("stop it with: kp down")

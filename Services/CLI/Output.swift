@@ -4,7 +4,8 @@ import Foundation
 /// error.
 enum Output {
   /// Prints rows under headers, each column as wide as its widest cell (at most `maximum`
-  /// characters; longer cells are cut with an ellipsis).
+  /// characters; longer cells are cut with an ellipsis, except in the last column, which is
+  /// printed in full).
   static func table(_ headers: [String], _ rows: [[String]], maximum: Int = 60) {
     guard !rows.isEmpty else {
       print("(none)")
@@ -19,9 +20,9 @@ enum Output {
     func line(_ cells: [String]) -> String {
       cells.enumerated().map { index, cell in
         let width = widths[index]
+        if index == cells.count - 1 { return cell }
         let shown = cell.count > width ? String(cell.prefix(width - 1)) + "…" : cell
-        return index == cells.count - 1
-          ? shown : shown.padding(toLength: width, withPad: " ", startingAt: 0)
+        return shown.padding(toLength: width, withPad: " ", startingAt: 0)
       }.joined(separator: "  ")
     }
     print(line(headers))

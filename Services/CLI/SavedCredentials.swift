@@ -66,6 +66,33 @@ struct SavedCredentials: Codable {
     }
   }
 
+  /// Runs `body` while holding an exclusive advisory lock (`flock`) that every `kp` process
+  /// using the credentials at `path` takes before it refreshes them, so that one refreshes and
+  /// the others read what it saved: a refresh token used twice revokes the whole session.
+  ///
+  /// The lock is on `<path>.lock`, not on the credentials file itself, which ``save(path:)``
+  /// replaces by renaming a new file over it: a lock on the replaced file would guard nothing.
+  static func withRefreshLock<T>(
+    path: String, _ body: () throws(CLIError) -> T
+  ) throws(CLIError) -> T {
+    let lockPath = path + ".lock"
+    try? FileManager.default.createDirectory(
+      atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+      attributes: [.posixPermissions: 0o700])
+    let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else {
+      throw .file("cannot open \(lockPath): \(String(cString: strerror(errno)))")
+    }
+    defer { close(descriptor) }
+    while flock(descriptor, LOCK_EX) != 0 {
+      guard errno == EINTR else {
+        throw .file("cannot lock \(lockPath): \(String(cString: strerror(errno)))")
+      }
+    }
+    defer { flock(descriptor, LOCK_UN) }
+    return try body()
+  }
+
   /// Removes the file, if it exists.
   static func remove(path: String) {
     try? FileManager.default.removeItem(atPath: path)

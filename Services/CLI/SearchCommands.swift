@@ -12,7 +12,7 @@ enum SearchCommands {
       + "work as in a web search.",
     settings: [
       Setting("limit", help: "Results per page (1-100).", valueName: "n", default: "10"),
-      Setting("offset", help: "Results to skip.", valueName: "n", default: "0"),
+      Setting("offset", help: "Results to skip (0-10000).", valueName: "n", default: "0"),
       Setting("source", help: "Only documents of this source.", valueName: "name", default: ""),
       Setting(
         "content-type", help: "Only documents of this media type.", valueName: "type",
@@ -24,14 +24,16 @@ enum SearchCommands {
     guard !query.trimmingCharacters(in: .whitespaces).isEmpty else {
       throw CLIError.usage("a query is required, such as: kp search \"vacuum full\"")
     }
+    // The gateway's ranges (docs/api.md), checked here so a typo is a usage error.
+    let limit = try configuration.integer("limit", in: 1...100)
+    let offset = try configuration.integer("offset", in: 0...10_000)
     let client = try GatewayClient(configuration: configuration)
     _ = try client.credential()
     let started = ContinuousClock.now
     let data = try client.request(
       .get, "/v1/search",
       query: [
-        ("q", query), ("limit", configuration.value("limit") ?? "10"),
-        ("offset", configuration.value("offset") ?? "0"),
+        ("q", query), ("limit", "\(limit)"), ("offset", "\(offset)"),
         ("source", configuration.value("source") ?? ""),
         ("content_type", configuration.value("content-type") ?? ""),
       ])
@@ -41,7 +43,7 @@ enum SearchCommands {
     }
     let elapsed = ContinuousClock.now - started
     let page = try APIJSON.decoder.decode(SearchShape.self, from: data)
-    printResults(page, query: query, offset: Int(configuration.value("offset") ?? "") ?? 0)
+    printResults(page, query: query, offset: offset)
     let milliseconds =
       Double(elapsed.components.seconds) * 1000
       + Double(elapsed.components.attoseconds) / 1e15
@@ -168,12 +170,12 @@ enum SearchCommands {
   static let audit = Subcommand(
     words: ["audit"], summary: "Show the tenant's audit log, newest first.",
     settings: [
-      Setting("limit", help: "Events to show.", valueName: "n", default: "50")
+      Setting("limit", help: "Events to show (1-1000).", valueName: "n", default: "50")
     ] + ClientSettings.all
   ) { configuration in
+    let limit = try configuration.integer("limit", in: 1...1000)
     let client = try GatewayClient(configuration: configuration)
-    let data = try client.request(
-      .get, "/v1/audit", query: [("limit", configuration.value("limit") ?? "50")])
+    let data = try client.request(.get, "/v1/audit", query: [("limit", "\(limit)")])
     if try configuration.isOn("json") {
       Output.json(data)
       return 0

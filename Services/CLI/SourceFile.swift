@@ -13,7 +13,7 @@ struct SourceFile {
   /// Modification time, whole seconds since 1970.
   var modified: Int
 
-  /// `size:mtime`, what the resume state remembers.
+  /// `size:mtime`, the part of what the resume state remembers that the file itself gives.
   var fingerprint: String { "\(size):\(modified)" }
 
   /// Media types by file extension.

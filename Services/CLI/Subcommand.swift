@@ -11,11 +11,32 @@ struct Subcommand: Sendable {
   var settings: [Setting]
   /// How the positional arguments look in `--help`, or `nil` when there are none.
   var argumentsUsage: String?
+  /// Text printed at the end of `--help`, such as what the exit status means.
+  var notes: String?
   /// Runs the command; returns the exit status.
   var run: @Sendable (ServiceConfiguration) async throws -> Int32
 
   /// The command's name as typed, such as `kp tenants create`.
   var name: String { (["kp"] + words).joined(separator: " ") }
+
+  /// Makes a command.
+  init(
+    words: [String], summary: String, settings: [Setting], argumentsUsage: String? = nil,
+    notes: String? = nil, run: @escaping @Sendable (ServiceConfiguration) async throws -> Int32
+  ) {
+    self.words = words
+    self.summary = summary
+    self.settings = settings
+    self.argumentsUsage = argumentsUsage
+    self.notes = notes
+    self.run = run
+  }
+
+  /// The answer to `--help`: the options, then the notes.
+  var helpText: String {
+    guard let notes else { return command.helpText }
+    return command.helpText + "\n\n" + SearchCommands.wrap(notes, width: 78).joined(separator: "\n")
+  }
 
   /// The command-line interface that parses this command's options.
   var command: ServiceCommand {

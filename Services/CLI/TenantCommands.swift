@@ -25,9 +25,10 @@ enum TenantCommands {
   static let list = Subcommand(
     words: ["tenants", "list"], summary: "List tenants (platform administrator).",
     settings: [
-      Setting("limit", help: "Tenants per page.", valueName: "n", default: "100")
+      Setting("limit", help: "Tenants per page (1-1000).", valueName: "n", default: "100")
     ] + ClientSettings.all
   ) { configuration in
+    let limit = try configuration.integer("limit", in: 1...1000)
     let client = try GatewayClient(configuration: configuration)
     var all: [TenantShape] = []
     var token = ""
@@ -35,7 +36,7 @@ enum TenantCommands {
     repeat {
       let data = try client.request(
         .get, "/v1/tenants",
-        query: [("limit", configuration.value("limit") ?? "100"), ("page_token", token)])
+        query: [("limit", "\(limit)"), ("page_token", token)])
       pages.append(data)
       let page = try APIJSON.decoder.decode(Page<TenantShape>.self, from: data)
       all += page.items

@@ -132,7 +132,9 @@ struct LoadMeshTests {
     #expect(unreachable.status == 1)
     #expect(unreachable.log.contains("cannot reach the gateway at 127.0.0.1:1"))
 
-    let badFlag = try await LoadMesh.runLoad(["--mix", "search=1,fetch=2", "--token", "t"])
+    let badFlag = try await LoadMesh.runLoad([
+      "--mix", "search=1,fetch=2", "--ca-file", "", "--token", "t",
+    ])
     #expect(badFlag.status == 2)
     #expect(badFlag.log.contains("fetch=2"))
   }
