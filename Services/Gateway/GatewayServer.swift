@@ -94,10 +94,8 @@ final class GatewayServer: Sendable {
 
     let httpServer = HTTPServer(
       configuration: http, tls: try TLSContext(configuration: httpsTLS), logger: logger,
-      onRefusal: { error, requestID in api.recordRefusal(error, requestID: requestID) }
-    ) { request in
-      await api.handle(request)
-    }
+      onRefusal: { error, requestID in api.recordRefusal(error, requestID: requestID) },
+      handler: { request in await api.handle(request) })
     try httpServer.start()
     try rpc.start()
     let admin = try MetricsEndpoint(
