@@ -201,9 +201,11 @@ final class GatewayClient {
       updated.expiresAt = Date().timeIntervalSince1970 + Double(tokens.expiresIn)
       return updated
     } catch {
+      let reason = error.message.replacingOccurrences(
+        of: " (run 'kp login', or pass a valid --token)", with: "")
       throw CLIError(
         code: error.code,
-        message: "the saved login has expired and cannot be renewed (\(error.message)); run "
+        message: "the saved login has expired and cannot be renewed (\(reason)); run "
           + "'kp login' again")
     }
   }
@@ -245,7 +247,7 @@ final class GatewayClient {
     }
     var message = envelope.error.message
     switch envelope.error.code {
-    case "UNAUTHENTICATED":
+    case "UNAUTHENTICATED" where Self.signingInAgainHelps(message):
       message += " (run 'kp login', or pass a valid --token)"
     case "RESOURCE_EXHAUSTED":
       if let wait = response.headers["retry-after"] { message += " (retry after \(wait) s)" }
@@ -253,6 +255,13 @@ final class GatewayClient {
       break
     }
     return CLIError(code: envelope.error.code, message: "\(envelope.error.code): \(message)")
+  }
+
+  /// Whether a refusal is one a new sign-in cures: not a wrong password (that was the
+  /// sign-in), not a suspended tenant, and not a message that already says what to do.
+  static func signingInAgainHelps(_ message: String) -> Bool {
+    !message.contains("suspended") && !message.contains("email or password is wrong")
+      && !message.contains("kp login")
   }
 
   private static let unreserved = CharacterSet(

@@ -449,6 +449,7 @@ struct IngestRun {
       ("stored", "\(stored) new or changed"),
       ("unchanged", "\(same) identical to the stored version, \(unchanged) skipped locally"),
       ("refused", "\(refused)"),
+      ("jobs", jobs.isEmpty ? "none" : jobs.map(\.jobId).joined(separator: " ")),
       (
         "time",
         "\(Output.duration(seconds)) (sending \(Output.duration(sendSeconds))), "

@@ -220,7 +220,45 @@ enum SearchCommands {
     let id = try Subcommand.single(configuration, "a document id")
     let client = try GatewayClient(configuration: configuration)
     let data = try client.request(.get, "/v1/documents/\(GatewayClient.segment(id))")
-    Output.json(data)
+    if try configuration.isOn("json") {
+      Output.json(data)
+    } else {
+      printDocument(data)
+    }
     return 0
+  }
+
+  /// A document as a person reads it: what it is, where it came from, who may see it, then
+  /// its text.
+  static func printDocument(_ data: Data) {
+    guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+      Output.json(data)
+      return
+    }
+    func text(_ key: String) -> String { object[key] as? String ?? "" }
+    let acl = object["acl"] as? [String: Any] ?? [:]
+    var access: [String] = []
+    if acl["tenant_wide"] as? Bool == true { access.append("the whole tenant") }
+    if let groups = acl["groups"] as? [String], !groups.isEmpty {
+      access.append("groups " + groups.joined(separator: ", "))
+    }
+    if let users = acl["users"] as? [String], !users.isEmpty {
+      access.append("users " + users.joined(separator: ", "))
+    }
+    print(text("title"))
+    print("  id:       \(text("document_id"))")
+    print("  source:   \(text("source")) / \(text("external_id"))")
+    if !text("url").isEmpty { print("  url:      \(text("url"))") }
+    print("  type:     \(text("content_type")), version \(object["version"] as? Int ?? 0)")
+    print("  modified: \(text("modified_at"))")
+    print("  visible:  \(access.isEmpty ? "no one" : access.joined(separator: "; "))")
+    print("")
+    // The text as stored, without control characters that could drive the terminal.
+    let body = String(
+      text("text").unicodeScalars.map { scalar -> Character in
+        let keep = scalar == "\n" || scalar == "\t" || scalar.properties.generalCategory != .control
+        return keep ? Character(scalar) : " "
+      })
+    print(body.isEmpty ? "(no text)" : body)
   }
 }

@@ -40,12 +40,13 @@ struct LoadReport: Sendable {
       case .interrupt: "an interrupt"
       }
     lines.append(
-      "kp-load \(transport) \(options.endpoint): \(tenantLabels.count) tenant(s), "
+      "kp-load \(transport) \(options.endpoint): \(tenantLabels.count) tenant label(s), "
         + "\(options.concurrency) worker(s) on \(options.connections) connection(s), "
         + "mix \(options.mix), seed \(options.seed)")
     lines.append(
       String(
-        format: "measured %.2f s after a %.2f s warm-up (%d request(s)); stopped by %@",
+        format: "measured %.2f s after a %.2f s warm-up of %d request(s), not counted below; "
+          + "stopped by %@",
         Self.seconds(result.elapsed), Self.seconds(options.warmup), result.warmupRequests,
         bound))
     lines.append("")

@@ -159,7 +159,10 @@ final class TenantRegistry: Sendable {
           let plans = try transaction.query(
             "SELECT 1 FROM kp_registry.plans WHERE id = $1", [planID])
           guard !plans.isEmpty else {
-            throw RPCError(.invalidArgument, "plan '\(planID.prefix(40))' does not exist")
+            throw RPCError(
+              .invalidArgument,
+              "plan '\(planID.prefix(40))' does not exist; the plans are "
+                + (try Self.planIDs(transaction.query)).joined(separator: ", "))
           }
           let chosen =
             cluster.isEmpty ? try Self.leastLoaded(candidates, transaction) : cluster
@@ -305,6 +308,14 @@ final class TenantRegistry: Sendable {
     return rows.map(TenantRecord.init(row:))
   }
 
+  /// The ids of the plans on offer, cheapest first, read with `query`.
+  private static func planIDs(
+    _ query: (String, [String?]) throws -> PostgresRows
+  ) throws -> [String] {
+    try query("SELECT id FROM kp_registry.plans ORDER BY requests_per_second, id", [])
+      .compactMap { $0["id"] ?? nil }
+  }
+
   /// The plans on offer.
   func plans() async throws -> [(id: String, name: String, quotas: TenantQuotas)] {
     let rows = try await registry.withConnection { connection in
@@ -370,7 +381,11 @@ final class TenantRegistry: Sendable {
       return (true, !updated.isEmpty)
     }
     guard outcome.plan else {
-      throw RPCError(.invalidArgument, "there is no plan '\(plan)'; ListPlans names them")
+      let known = try await registry.withConnection { try Self.planIDs($0.query) }
+      throw RPCError(
+        .invalidArgument,
+        "plan '\(plan.prefix(40))' does not exist; the plans are "
+          + known.joined(separator: ", "))
     }
     directory.invalidate(id)
     guard outcome.tenant else { throw Self.notFound }

@@ -115,6 +115,7 @@ struct CommandLineToolTests {
       let badPlan = try await kp.run(
         ["tenants", "change-plan", "initech", "--plan", "platinum"], as: "root")
       #expect(badPlan.status == 1)
+      #expect(badPlan.output.contains("the plans are free, team, enterprise"))
       let listed = try await kp.expectSuccess(["tenants", "list"], as: "root")
       #expect(listed.output.contains("initech"))
       let duplicate = try await kp.run(["tenants", "create", "initech"], as: "root")
@@ -138,6 +139,7 @@ struct CommandLineToolTests {
         ], as: "milton")
       #expect(wrong.status == 1)
       #expect(wrong.output.contains("UNAUTHENTICATED"))
+      #expect(!wrong.output.contains("run 'kp login'"), "signing in again is what just failed")
       #expect(!FileManager.default.fileExists(atPath: "\(directory)/milton.credentials"))
 
       try await kp.expectSuccess(
@@ -169,6 +171,8 @@ struct CommandLineToolTests {
       #expect(ingested.output.contains("found 3 document file(s)"))
       #expect(ingested.output.contains(".png ×1"))
       #expect(ingested.output.contains("3 new or changed"))
+      let jobsLine = ingested.output.split(separator: "\n").first { $0.contains("jobs:") }
+      #expect(jobsLine?.split(separator: " ").last?.hasPrefix("j") == true, "the job id is shown")
       let again = try await kp.expectSuccess(
         ["ingest", corpus, "--source", "handbook"], as: "lumbergh")
       #expect(again.output.contains("3 unchanged since the last run are skipped"))
@@ -234,6 +238,7 @@ struct CommandLineToolTests {
       let suspended = try await kp.run(["search", "stapler"], as: "milton")
       #expect(suspended.status == 1)
       #expect(suspended.output.contains("suspended"))
+      #expect(!suspended.output.contains("run 'kp login'"), "signing in again cannot help")
       try await kp.expectSuccess(["tenants", "resume", "initech"], as: "root")
       try await Task.sleep(for: .seconds(2))
       try await kp.expectSuccess(["search", "stapler"], as: "milton")

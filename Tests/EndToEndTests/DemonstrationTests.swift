@@ -74,8 +74,12 @@ struct DemonstrationTests {
       let stolen = try await kp.run(["documents", "get", id], as: "globex-alice")
       #expect(stolen.status == 1)
       #expect(stolen.output.contains("NOT_FOUND"))
-      let own = try await kp.expectSuccess(["documents", "get", id], as: "acme-alice")
+      let own = try await kp.expectSuccess(["documents", "get", id, "--json"], as: "acme-alice")
       #expect(own.json["document_id"] as? String == id)
+      let readable = try await kp.expectSuccess(["documents", "get", id], as: "acme-alice")
+      #expect(readable.output.hasPrefix(acmePage.title + "\n"))
+      #expect(readable.output.contains("  id:       \(id)\n"))
+      #expect(readable.output.contains("  visible:  "))
 
       // Running it again reuses everything and sends nothing new.
       let again = try await runDemo(platform, directory: directory, adminPassword: adminPassword)

@@ -82,6 +82,13 @@ struct LoadRunnerTests {
     #expect(result.ledger.total == 50 && result.warmupRequests == 0)
     #expect(result.tenants.allSatisfy { $0.requests > 0 })
     #expect(client.requests.withLock { $0.count } == 50)
+
+    let table = LoadReport(
+      options: try options(["--requests", "50", "--warmup", "0", "--concurrency", "6"]),
+      transport: "rpc", tenantLabels: ["acme", "globex"], result: result
+    ).table
+    #expect(table.contains("2 tenant label(s), 6 worker(s)"))
+    #expect(table.contains("warm-up of 0 request(s), not counted below; stopped by"))
   }
 
   @Test("the duration bound ends the run when the request bound is far away")
