@@ -63,7 +63,11 @@ final class Authenticator: Sendable {
     guard parts.count == 2, parts[0].lowercased() == "bearer" else {
       throw .unauthenticated("the Authorization header must be 'Bearer <credential>'")
     }
-    let credential = parts[1].trimmingCharacters(in: .whitespaces)
+    // Spaces and tabs around the credential are dropped (without Foundation: this runs on
+    // every request).
+    let credential = String(
+      parts[1].drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }
+        .reversed())
     guard !credential.isEmpty, credential.utf8.count <= 4096 else {
       throw .unauthenticated("the bearer credential is empty or too long")
     }

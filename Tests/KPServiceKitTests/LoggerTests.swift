@@ -50,7 +50,10 @@ struct LoggerTests {
 
   @Test(
     "secret-bearing fields are always redacted",
-    arguments: ["password", "db_password", "refresh_token", "Authorization", "client_secret"])
+    arguments: [
+      "password", "db_password", "refresh_token", "Authorization", "client_secret", "X-API-KEY",
+      "sessionCookie", "PRIVATE_KEY_PEM", "Credential",
+    ])
   func redaction(key: String) throws {
     let collector = LineCollector()
     Logger(label: "kp-test", writer: collector.writer).info("login", [key: "hunter2"])
@@ -62,6 +65,11 @@ struct LoggerTests {
       #expect(line.contains(LogRedaction.placeholder))
     }
     #expect(LogRedaction.redacted("hunter2") == "[redacted]")
+  }
+
+  @Test("ordinary keys are not redacted", arguments: ["tenant", "route", "status", "tok", "pass"])
+  func noRedaction(key: String) {
+    #expect(!LogRedaction.isSensitive(key: key))
   }
 
   @Test("events below the minimum level and from a disabled logger are not written")
