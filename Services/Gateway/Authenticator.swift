@@ -63,11 +63,7 @@ final class Authenticator: Sendable {
     guard parts.count == 2, parts[0].lowercased() == "bearer" else {
       throw .unauthenticated("the Authorization header must be 'Bearer <credential>'")
     }
-    // Spaces and tabs around the credential are dropped (without Foundation: this runs on
-    // every request).
-    let credential = String(
-      parts[1].drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }
-        .reversed())
+    let credential = Self.trimmed(parts[1])
     guard !credential.isEmpty, credential.utf8.count <= 4096 else {
       throw .unauthenticated("the bearer credential is empty or too long")
     }
@@ -88,6 +84,16 @@ final class Authenticator: Sendable {
       throw .unauthenticated("the tenant is suspended; its credentials are refused")
     }
     return (caller, tenant)
+  }
+
+  /// The text without the spaces and tabs around it; found on its UTF-8 bytes, as this runs
+  /// on every request.
+  static func trimmed(_ text: Substring) -> String {
+    let bytes = text.utf8
+    guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
+      let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
+    else { return "" }
+    return String(decoding: bytes[first...last], as: UTF8.self)
   }
 
   /// Forgets cached API key answers, after a key was revoked through the gateway.

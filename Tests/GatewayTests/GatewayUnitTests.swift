@@ -186,3 +186,16 @@ struct RetryAfterTests {
     #expect(GatewayAPI.secondsNamed(in: "too many failed sign-ins") == nil)
   }
 }
+
+/// The bearer credential's surrounding blanks.
+@Suite("kp-gateway credential trimming")
+struct CredentialTrimmingTests {
+  @Test("spaces and tabs around the credential go; those inside stay")
+  func trimming() {
+    #expect(Authenticator.trimmed(" \tabc.def \t") == "abc.def")
+    #expect(Authenticator.trimmed("a b") == "a b")
+    #expect(Authenticator.trimmed("  \t ").isEmpty)
+    #expect(Authenticator.trimmed("kpk_x") == "kpk_x")
+    #expect(Authenticator.trimmed(" ünïcødé\t") == "ünïcødé")
+  }
+}
