@@ -2,6 +2,7 @@ import Foundation
 import KPDatabase
 import KPProtocol
 import KPRPC
+import KPTokens
 
 extension AuthService {
   /// The select list that ``user(_:tenantID:)`` reads; append `WHERE …`.
@@ -110,11 +111,9 @@ extension AuthService {
     return response
   }
 
-  /// Whether `text` has the form of a user id (`u_` and 24 hexadecimal digits).
+  /// Whether `text` has the form of a user id (`u_` and 12 random bytes in hexadecimal).
   static func isUserID(_ text: String) -> Bool {
-    let bytes = Array(text.utf8)
-    return bytes.count == 26 && text.hasPrefix("u_")
-      && bytes.dropFirst(2).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    text.hasPrefix("u_") && Hex.decode(text.dropFirst(2))?.count == 12
   }
 
   func updateUser(

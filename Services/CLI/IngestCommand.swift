@@ -219,9 +219,8 @@ struct IngestRun {
 
     // Follow the jobs to their end.
     if try configuration.isOn("no-wait") {
-      print(
-        "accepted \(sentDocuments) documents in \(jobs.count) job(s): \(jobs.joined(separator: " "))"
-      )
+      let ids = jobs.joined(separator: " ")
+      print("accepted \(sentDocuments) documents in \(jobs.count) job(s): \(ids)")
       print("follow one with: kp jobs <job-id> --wait")
       if !refusedLocally.isEmpty {
         print("")

@@ -38,6 +38,17 @@ enum Output {
     }
   }
 
+  /// Text from a document made safe to print: each control character (which could move the
+  /// cursor or recolour the terminal) becomes a space, except line breaks and tabs when kept.
+  static func terminalSafe(_ text: String, keepingLineBreaks: Bool) -> String {
+    String(
+      String.UnicodeScalarView(
+        text.unicodeScalars.map { scalar in
+          let kept = keepingLineBreaks && (scalar == "\n" || scalar == "\t")
+          return kept || scalar.properties.generalCategory != .control ? scalar : " "
+        }))
+  }
+
   /// Prints a JSON answer re-indented with sorted keys.
   static func json(_ data: Data) {
     if let object = try? JSONSerialization.jsonObject(with: data),

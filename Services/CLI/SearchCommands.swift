@@ -80,7 +80,7 @@ enum SearchCommands {
   /// the cursor or recolour the terminal).
   static func highlight(_ snippet: String, bold: Bool) -> String {
     var text = ""
-    var rest = Substring(snippet)
+    var rest = Substring(Output.terminalSafe(snippet, keepingLineBreaks: false))
     let entities = ["&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": "\"", "&#39;": "'"]
     while let character = rest.first {
       if rest.hasPrefix("<mark>") {
@@ -95,10 +95,7 @@ enum SearchCommands {
         text += value
         rest = rest.dropFirst(entity.count)
       } else {
-        let isControl = character.unicodeScalars.allSatisfy {
-          $0.properties.generalCategory == .control
-        }
-        text.append(isControl ? " " : character)
+        text.append(character)
         rest = rest.dropFirst()
       }
     }
@@ -235,7 +232,9 @@ enum SearchCommands {
       Output.json(data)
       return
     }
-    func text(_ key: String) -> String { object[key] as? String ?? "" }
+    func text(_ key: String) -> String {
+      Output.terminalSafe(object[key] as? String ?? "", keepingLineBreaks: key == "text")
+    }
     let acl = object["acl"] as? [String: Any] ?? [:]
     var access: [String] = []
     if acl["tenant_wide"] as? Bool == true { access.append("the whole tenant") }
@@ -253,12 +252,6 @@ enum SearchCommands {
     print("  modified: \(text("modified_at"))")
     print("  visible:  \(access.isEmpty ? "no one" : access.joined(separator: "; "))")
     print("")
-    // The text as stored, without control characters that could drive the terminal.
-    let body = String(
-      text("text").unicodeScalars.map { scalar -> Character in
-        let keep = scalar == "\n" || scalar == "\t" || scalar.properties.generalCategory != .control
-        return keep ? Character(scalar) : " "
-      })
-    print(body.isEmpty ? "(no text)" : body)
+    print(text("text").isEmpty ? "(no text)" : text("text"))
   }
 }

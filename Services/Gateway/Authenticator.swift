@@ -10,9 +10,9 @@ import Synchronization
 /// Access tokens are verified offline against auth's published signing keys, fetched again
 /// when a token names a key id not yet known (at most once a second) and every minute. A token
 /// once verified is remembered (``VerifiedTokenCache``) until it expires or the keys are fetched
-/// again, so a client sending the same token many times (a flood over its rate limit, say) costs one
-/// signature check, not one per request. API keys
-/// are checked by auth's `VerifyToken`, whose answers are kept for a few seconds. Offline
+/// again, so a client sending the same token many times (a flood over its rate limit, say)
+/// costs one signature check, not one per request. API keys are checked by auth's
+/// `VerifyToken`, whose answers are kept for a few seconds. Offline
 /// verification does not see a suspended tenant, so every caller's tenant is looked up in the
 /// tenant registry (kept for a few seconds, see ``TenantCache``) and a tenant that is not
 /// active is refused.

@@ -91,27 +91,21 @@ extension IngestWorker {
         async let upcoming = preparedPage(
           job, after: last.ordinal, limit: limit, count: Self.pageSize)
 
+        // At most two pages in flight: this one, beside the previous when it may go alongside.
         let usage = try await concurrentUsage(page, alongside: previous, job: job, quotas: quotas)
+        let alongside = usage == nil ? nil : previous
         if usage == nil, let waiting = previous {
           previous = nil
           try await waiting.finished()
         }
         let current = page
-        let task = Task { [self] in
-          var run = JobPageRun(worker: self, job: job, countingFrom: usage)
-          try await run.process(current)
-        }
-        if let waiting = previous {
-          previous = nil
-          do {
-            try await waiting.finished()
-          } catch {
-            task.cancel()
-            _ = await task.result
-            throw error
-          }
-        }
-        previous = PageInFlight(page: current, task: task)
+        previous = PageInFlight(
+          page: current,
+          task: Task { [self] in
+            var run = JobPageRun(worker: self, job: job, quotas: quotas, countingFrom: usage)
+            try await run.process(current)
+          })
+        try await alongside?.finished()
 
         do {
           page = try await upcoming

@@ -28,33 +28,25 @@ struct JobPageRun {
   private var upsertBytes = 0
   private var deletes: [(ordinal: Int, key: Kp_Knowledge_V1_ExternalKey)] = []
   private var usage: Usage?
-  private var quotas = TenantQuotas(
-    requestsPerSecond: 0, burst: 0, maximumDocuments: 0, maximumStoredBytes: 0,
-    maximumDocumentBytes: 0)
+  private let quotas: TenantQuotas
 
   /// Makes a run for a job's page.
   ///
-  /// - Parameter usage: The usage to count from instead of reading the tenant's counters, for
-  ///   a page stored while the one before it is still in flight; nil reads the counters.
-  init(worker: IngestWorker, job: ClaimedJob, countingFrom usage: Usage? = nil) {
+  /// - Parameters:
+  ///   - quotas: The tenant plan's quotas, read when the job was taken up.
+  ///   - usage: The usage to count from instead of reading the tenant's counters, for a page
+  ///     stored while the one before it is still in flight; nil reads the counters.
+  init(
+    worker: IngestWorker, job: ClaimedJob, quotas: TenantQuotas, countingFrom usage: Usage? = nil
+  ) {
     self.worker = worker
     self.job = job
+    self.quotas = quotas
     self.usage = usage
   }
 
   /// Sends the page's documents, normalised beforehand, and records their outcomes.
   mutating func process(_ page: IngestWorker.PreparedPage) async throws(JobFailure) {
-    let record: TenantRecord?
-    do {
-      record = try await worker.databases.directory.record(for: job.tenantID)
-    } catch {
-      throw JobFailure(.retry, "the tenant registry cannot be read")
-    }
-    guard let record, record.state.hasData else {
-      throw JobFailure(.leaseLost, "the tenant no longer exists")
-    }
-    quotas = record.quotas
-
     for (item, preparation) in zip(page.items, page.prepared) {
       guard let document = item.document, item.operation != "invalid" else {
         outcomes.append(

@@ -81,7 +81,7 @@ extension KnowledgeService {
     var addedBytes: Int
   }
 
-  /// The stored columns an upsert compares, for `documentsWhere`'s rows.
+  /// The stored columns an upsert compares, up to the `WHERE` clause that picks the rows.
   private static let storedColumns =
     "SELECT source, external_id, id, version, encode(content_hash, 'hex') AS hash, url, "
     + "content_type, acl_tenant_wide, to_json(acl_users)::text AS users, "
@@ -119,43 +119,42 @@ extension KnowledgeService {
     if let stored {
       return try replace(document, stored: stored, result: result, in: transaction)
     }
-    // Twice at most: an insert that loses a race with another finds the winner's row next.
-    for attempt in 0..<2 {
-      if attempt > 0 {
-        let existing = try transaction.query(
-          storedColumns + "WHERE source = $1 AND external_id = $2 FOR UPDATE",
-          [document.source, document.externalID])
-        if let row = existing.first {
-          return try replace(document, stored: row, result: result, in: transaction)
-        }
-      }
-      guard let access = document.access else {
-        throw KnowledgeError(
-          .invalidArgument,
-          "document '\(document.source.prefix(64))/\(document.externalID.prefix(128))' is new "
-            + "and has no access list; give one (tenant_wide, users or groups)")
-      }
-      let inserted = try transaction.query(
-        "INSERT INTO documents (id, source, external_id, title, url, content_type, text, "
-          + "acl_tenant_wide, acl_users, acl_groups, attributes, modified_at, content_hash, "
-          + "bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::boolean, $9::text[], $10::text[], "
-          + "$11::jsonb, \(SQLValues.timestampSQL(12)), decode($13, 'hex'), $14::bigint) "
-          + "ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
-        [
-          newID, document.source, document.externalID, document.title, document.url,
-          document.contentType, document.text, access.tenantWide ? "true" : "false",
-          SQLValues.textArray(access.users), SQLValues.textArray(access.groups),
-          SQLValues.json(document.attributes), document.modifiedAtMicros.map { "\($0)" },
-          document.contentHash.hex, "\(document.bytes)",
-        ])
-      guard inserted.first != nil else { continue }
+    guard let access = document.access else {
+      throw KnowledgeError(
+        .invalidArgument,
+        "document '\(document.source.prefix(64))/\(document.externalID.prefix(128))' is new "
+          + "and has no access list; give one (tenant_wide, users or groups)")
+    }
+
+    let inserted = try transaction.query(
+      "INSERT INTO documents (id, source, external_id, title, url, content_type, text, "
+        + "acl_tenant_wide, acl_users, acl_groups, attributes, modified_at, content_hash, "
+        + "bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::boolean, $9::text[], $10::text[], "
+        + "$11::jsonb, \(SQLValues.timestampSQL(12)), decode($13, 'hex'), $14::bigint) "
+        + "ON CONFLICT (source, external_id) DO NOTHING RETURNING id",
+      [
+        newID, document.source, document.externalID, document.title, document.url,
+        document.contentType, document.text, access.tenantWide ? "true" : "false",
+        SQLValues.textArray(access.users), SQLValues.textArray(access.groups),
+        SQLValues.json(document.attributes), document.modifiedAtMicros.map { "\($0)" },
+        document.contentHash.hex, "\(document.bytes)",
+      ])
+    if inserted.first != nil {
       try insertChunks(document, id: newID, in: transaction)
       result.id = newID
       result.version = 1
       result.changed = true
       return StoreOutcome(result: result, addedDocuments: 1, addedBytes: document.bytes)
     }
-    throw KnowledgeError(.unavailable, "the document changed concurrently; try again")
+
+    // Another transaction inserted it after the batch's lookup: replace its row instead.
+    let winner = try transaction.query(
+      storedColumns + "WHERE source = $1 AND external_id = $2 FOR UPDATE",
+      [document.source, document.externalID])
+    guard let row = winner.first else {
+      throw KnowledgeError(.unavailable, "the document changed concurrently; try again")
+    }
+    return try replace(document, stored: row, result: result, in: transaction)
   }
 
   /// Updates a stored document when anything differs.
