@@ -91,7 +91,10 @@ let package = Package(
     // Access tokens and opaque secrets, verified offline by every service.
     library("KPTokens", dependencies: ["COpenSSL"]),
     library(
-      "KPRPC", dependencies: ["KPTLS", "KPProtocol", "KPProtoRuntime", "CSystem", "KPLogging"]),
+      "KPRPC",
+      dependencies: [
+        "KPTLS", "KPProtocol", "KPProtoRuntime", "KPProtoC", "CProtobufC", "CSystem", "KPLogging",
+      ]),
     library("KPDatabase", dependencies: ["CLibPQ", "KPLogging"]),
     // HTTPS/1.1 on the RPC runtime's event loops, for the gateway's external REST API.
     library("KPHTTP", dependencies: ["KPRPC", "KPTLS", "KPLogging", "CHTTPParser", "CSystem"]),

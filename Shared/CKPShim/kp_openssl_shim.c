@@ -15,6 +15,8 @@ int kp_ssl_ctx_set_max_proto_version(SSL_CTX *ctx, int version) {
 
 long kp_ssl_ctx_set_mode(SSL_CTX *ctx, long mode) { return SSL_CTX_set_mode(ctx, mode); }
 
+void kp_ssl_ctx_set_read_ahead(SSL_CTX *ctx, int yes) { SSL_CTX_set_read_ahead(ctx, yes); }
+
 long kp_ssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode) {
   return SSL_CTX_set_session_cache_mode(ctx, mode);
 }

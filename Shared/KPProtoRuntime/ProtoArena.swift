@@ -1,6 +1,6 @@
 /// Scratch memory for building one protobuf-c message to pack: every allocation is freed at
 /// once when the arena goes away, so building a message costs no per-field `free`.
-struct ProtoArena: ~Copyable {
+public struct ProtoArena: ~Copyable {
   private var cursor: UnsafeMutableRawPointer
   private var remaining: Int
   private var owned: [UnsafeMutableRawPointer] = []
@@ -9,7 +9,7 @@ struct ProtoArena: ~Copyable {
   private static let chunkSize = 4096
 
   /// Creates an arena that first uses caller-provided memory, such as a stack buffer.
-  init(initial: UnsafeMutableRawBufferPointer) {
+  public init(initial: UnsafeMutableRawBufferPointer) {
     cursor = initial.baseAddress!
     remaining = initial.count
   }
@@ -21,7 +21,7 @@ struct ProtoArena: ~Copyable {
   }
 
   /// Uninitialised memory of at least `byteCount` bytes, aligned for any C type.
-  mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
+  public mutating func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
     let size = (max(byteCount, 1) + Self.alignment - 1) & ~(Self.alignment - 1)
     if size > remaining {
       let chunk = max(size, Self.chunkSize)

@@ -104,6 +104,9 @@ public final class TLSContext: @unchecked Sendable {
   ) throws(TLSError) {
     kp_ssl_ctx_set_default_options(context)
     _ = kp_ssl_ctx_set_mode(context, kp_ssl_mode_nonblocking())
+    // One read(2) per burst instead of one for each record's header and another for its body.
+    // Every reader drains `TLSSession.hasBufferedInput` before waiting on the socket again.
+    kp_ssl_ctx_set_read_ahead(context, 1)
     _ = kp_ssl_ctx_set_session_cache_mode(context, 0)
     _ = SSL_CTX_set_num_tickets(context, 0)
     SSL_CTX_set_verify_depth(context, 8)

@@ -20,6 +20,10 @@ int kp_ssl_ctx_set_max_proto_version(SSL_CTX *ctx, int version);
 /// SSL_CTX_set_mode; returns the new mode bits.
 long kp_ssl_ctx_set_mode(SSL_CTX *ctx, long mode);
 
+/// SSL_CTX_set_read_ahead: OpenSSL reads as much as the socket has, not one record part at a
+/// time, so a record costs one read(2) instead of two.
+void kp_ssl_ctx_set_read_ahead(SSL_CTX *ctx, int yes);
+
 /// SSL_CTX_set_session_cache_mode; returns the previous mode.
 long kp_ssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode);
 

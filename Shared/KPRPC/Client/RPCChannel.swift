@@ -62,33 +62,42 @@ public final class RPCChannel: Sendable {
     _ request: Request,
     options: CallOptions = CallOptions()
   ) async throws(RPCError) -> Response {
+    let data = try await unaryBytes(
+      method.path, idempotent: method.idempotent, request.serializedBytes(), options: options)
+    return try Self.decode(Response.self, data)
+  }
+
+  /// The body of a unary call, on serialized messages: the generic wrapper above only encodes
+  /// and decodes, so the rest runs as code specialised once rather than through generic
+  /// metadata on every call.
+  private func unaryBytes(
+    _ path: String, idempotent: Bool, _ requestBytes: [UInt8], options: CallOptions
+  ) async throws(RPCError) -> [UInt8] {
     let deadline = try effectiveDeadline(options)
-    let options = try intercepted(method.path, options)
-    let requestBytes = request.serializedBytes()
+    let options = try intercepted(path, options)
     let started = MonotonicInstant.now()
     var attempt = 1
     while true {
       do {
         let response = try await unaryAttempt(
-          method, requestBytes, options: options, deadline: deadline)
-        finished(method.path, nil, since: started)
+          path, requestBytes, options: options, deadline: deadline)
+        finished(path, nil, since: started)
         return response
       } catch {
-        if !(error.code == .unavailable && method.idempotent
-          && attempt < configuration.retry.maximumAttempts && !Task.isCancelled)
-        {
-          finished(method.path, error, since: started)
+        let retry =
+          error.code == .unavailable && idempotent
+          && attempt < configuration.retry.maximumAttempts && !Task.isCancelled
+        guard retry else {
+          finished(path, error, since: started)
+          throw error
         }
-        guard error.code == .unavailable, method.idempotent,
-          attempt < configuration.retry.maximumAttempts, !Task.isCancelled
-        else { throw error }
         attempt += 1
         let wait = configuration.retry.backoff(beforeAttempt: attempt)
         guard MonotonicInstant.now().advanced(by: wait) < deadline else {
-          finished(method.path, error, since: started)
+          finished(path, error, since: started)
           throw error
         }
-        logger.debug("retrying", ["method": method.path, "attempt": "\(attempt)"])
+        logger.debug("retrying", ["method": path, "attempt": "\(attempt)"])
         do {
           try await Task.sleep(for: wait)
         } catch {
@@ -98,19 +107,19 @@ public final class RPCChannel: Sendable {
     }
   }
 
-  private func unaryAttempt<Request, Response>(
-    _ method: ProtoMethod<Request, Response>,
+  private func unaryAttempt(
+    _ path: String,
     _ requestBytes: [UInt8],
     options: CallOptions,
     deadline: MonotonicInstant
-  ) async throws(RPCError) -> Response {
+  ) async throws(RPCError) -> [UInt8] {
     let call = try startCall(
-      method.path, options: options, deadline: deadline, firstMessageSize: requestBytes.count
+      path, options: options, deadline: deadline, firstMessageSize: requestBytes.count
     ) { connection, id in
       connection.sendMessage(id: id, data: requestBytes)
       connection.sendHalfClose(id: id)
     }
-    let data: [UInt8] = try await Self.withCancellation(of: call) { () async throws(RPCError) in
+    return try await Self.withCancellation(of: call) { () async throws(RPCError) in
       guard let data = try await call.inbound.next() else {
         throw call.result?.error
           ?? RPCError(.internalError, "the server ended a unary call without a response")
@@ -120,7 +129,6 @@ public final class RPCChannel: Sendable {
       }
       return data
     }
-    return try Self.decode(Response.self, data)
   }
 
   /// Calls a server-streaming method; iterate the result for the responses.
@@ -274,7 +282,9 @@ public final class RPCChannel: Sendable {
     }
     let timeout = MonotonicInstant.now().duration(to: deadline)
     let loop = connection.loop
-    loop.execute { [metadata] in
+    // A caller already on the connection's loop (a task that prefers it as its executor)
+    // starts the call at once rather than through the loop's queue.
+    loop.executeSoon { [metadata] in
       switch connection.startCall(
         method: path, metadata: metadata, timeout: timeout, endpoint: call)
       {

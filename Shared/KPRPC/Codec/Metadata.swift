@@ -23,12 +23,12 @@ public struct Metadata: Sendable, Equatable {
 
   /// Adds a text value.
   public mutating func add(_ key: String, _ value: String) {
-    entries.append((key.lowercased(), .text(value)))
+    entries.append((Self.normalized(key), .text(value)))
   }
 
   /// Adds a binary value.
   public mutating func add(_ key: String, binary value: [UInt8]) {
-    entries.append((key.lowercased(), .binary(value)))
+    entries.append((Self.normalized(key), .binary(value)))
   }
 
   /// Replaces every value of a key with one text value.
@@ -39,13 +39,13 @@ public struct Metadata: Sendable, Equatable {
 
   /// Removes every value of a key.
   public mutating func remove(_ key: String) {
-    let key = key.lowercased()
+    let key = Self.normalized(key)
     entries.removeAll { $0.key == key }
   }
 
   /// The first text value of a key.
   public subscript(key: String) -> String? {
-    let key = key.lowercased()
+    let key = Self.normalized(key)
     for entry in entries where entry.key == key {
       if case .text(let text) = entry.value { return text }
     }
@@ -54,11 +54,20 @@ public struct Metadata: Sendable, Equatable {
 
   /// The first binary value of a key.
   public func binary(_ key: String) -> [UInt8]? {
-    let key = key.lowercased()
+    let key = Self.normalized(key)
     for entry in entries where entry.key == key {
       if case .binary(let bytes) = entry.value { return bytes }
     }
     return nil
+  }
+
+  /// A key as stored: lowercased. Keys are almost always lowercase ASCII already, and then
+  /// the key itself is returned without building a new string.
+  static func normalized(_ key: String) -> String {
+    let alreadyLowercase = key.utf8.allSatisfy { byte in
+      byte < 0x80 && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+    }
+    return alreadyLowercase ? key : key.lowercased()
   }
 
   public static func == (lhs: Metadata, rhs: Metadata) -> Bool {

@@ -23,7 +23,7 @@ public enum WireInputExercise {
       do {
         var envelopes: [Kp_Wire_V1_Envelope] = []
         while try decoder.nextFrame({ frame in
-          envelopes.append(try Kp_Wire_V1_Envelope(serializedBytes: frame))
+          envelopes.append(try EnvelopeCodec.decode(frame))
         }) {}
         for envelope in envelopes {
           decoded += 1
@@ -34,5 +34,22 @@ public enum WireInputExercise {
       }
     }
     return decoded
+  }
+
+  /// Whether the RPC runtime's envelope codec reads `bytes` exactly as the generic protobuf-c
+  /// path does: both refuse them, or both give the same envelope, which also re-encodes to
+  /// the same bytes on both paths. The fuzzing target stops on the first input where they
+  /// differ.
+  public static func codecsAgree(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    let fast = try? EnvelopeCodec.decode(bytes)
+    let generic = try? Kp_Wire_V1_Envelope(serializedBytes: bytes)
+    guard fast == generic else { return false }
+    guard let envelope = fast else { return true }
+
+    var encoded: [UInt8] = []
+    EnvelopeCodec.append(envelope, to: &encoded)
+    var expected: [UInt8] = []
+    FrameEncoder.append(envelope, to: &expected)
+    return encoded == expected
   }
 }

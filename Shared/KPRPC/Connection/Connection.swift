@@ -30,6 +30,7 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   private(set) var machine: ConnectionStateMachine
   private(set) var peerIdentity: PeerIdentity?
   private var decoder: FrameDecoder
+  private var receivedEnvelopes: [Kp_Wire_V1_Envelope] = []
   private var outbound: [UInt8] = []
   private var outboundOffset = 0
   private var flushScheduled = false
@@ -151,7 +152,7 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
       peerIdentity = session.peerIdentity
       // Settings go first, ahead of any call a client queued while the handshake ran.
       var settings: [UInt8] = []
-      FrameEncoder.append(machine.localSettingsFrame(), to: &settings)
+      EnvelopeCodec.append(machine.localSettingsFrame(), to: &settings)
       outbound.insert(contentsOf: settings, at: outboundOffset)
       updateInterest()
       flush()
@@ -198,15 +199,16 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   }
 
   private func processFrames() {
-    var envelopes: [Kp_Wire_V1_Envelope] = []
+    // The array is kept between reads, so a read does not allocate one.
+    var envelopes = receivedEnvelopes
+    receivedEnvelopes = []
+    defer {
+      envelopes.removeAll(keepingCapacity: envelopes.capacity <= 64)
+      receivedEnvelopes = envelopes
+    }
     do {
-      while try decoder.nextFrame({ bytes in
-        do {
-          envelopes.append(try Kp_Wire_V1_Envelope(serializedBytes: bytes))
-        } catch {
-          throw FrameError.malformedEnvelope("\(error)")
-        }
-      }) {}
+      while try decoder.nextFrame({ bytes in envelopes.append(try EnvelopeCodec.decode(bytes)) }) {
+      }
     } catch let error as FrameError {
       for envelope in envelopes { handle(envelope) }
       protocolFailure(error.message)
@@ -327,13 +329,9 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
 
   /// Sends one message on a call.
   func sendMessage(id: UInt64, data: [UInt8]) {
-    guard calls[id] != nil else { return }
-    var payload = Kp_Wire_V1_Payload()
-    payload.data = data
-    var envelope = Kp_Wire_V1_Envelope()
-    envelope.callId = id
-    envelope.kind = .payload(payload)
-    enqueue(envelope)
+    guard calls[id] != nil, phase != .closed else { return }
+    EnvelopeCodec.appendPayload(callID: id, data: data, to: &outbound)
+    scheduleFlushIfNeeded()
   }
 
   /// Client: no more messages on a call.
@@ -386,7 +384,11 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
 
   private func enqueue(_ envelope: Kp_Wire_V1_Envelope) {
     guard phase != .closed else { return }
-    FrameEncoder.append(envelope, to: &outbound)
+    EnvelopeCodec.append(envelope, to: &outbound)
+    scheduleFlushIfNeeded()
+  }
+
+  private func scheduleFlushIfNeeded() {
     if !flushScheduled {
       flushScheduled = true
       loop.scheduleFlush(self)

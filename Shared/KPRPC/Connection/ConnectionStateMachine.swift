@@ -365,9 +365,26 @@ struct ConnectionStateMachine {
 
   /// Whether a method is of the form `/package.Service/Method`.
   static func isMethodPath(_ path: String) -> Bool {
-    let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-    return parts.count == 3 && parts[0].isEmpty && !parts[1].isEmpty && !parts[2].isEmpty
-      && parts[1].contains(".")
+    // Scanned as bytes: every call's start passes here.
+    var slashes = 0
+    var serviceLength = 0
+    var serviceHasDot = false
+    var methodLength = 0
+    for byte in path.utf8 {
+      if byte == UInt8(ascii: "/") {
+        slashes += 1
+        guard slashes <= 2 else { return false }
+        continue
+      }
+      switch slashes {
+      case 0: return false
+      case 1:
+        serviceLength += 1
+        if byte == UInt8(ascii: ".") { serviceHasDot = true }
+      default: methodLength += 1
+      }
+    }
+    return slashes == 2 && serviceLength > 0 && serviceHasDot && methodLength > 0
   }
 
   /// A status frame for a call refused before it opened.

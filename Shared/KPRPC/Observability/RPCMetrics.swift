@@ -20,6 +20,12 @@ public final class RPCMetrics: Sendable {
     var buckets = [UInt64](repeating: 0, count: RPCMetrics.bucketBounds.count)
     var count: UInt64 = 0
     var sum: Double = 0
+
+    mutating func record(_ seconds: Double, bucket: Int?) {
+      if let bucket { buckets[bucket] += 1 }
+      count += 1
+      sum += seconds
+    }
   }
 
   private struct State {
@@ -35,15 +41,11 @@ public final class RPCMetrics: Sendable {
   /// Records one finished call.
   public func record(method: String, code: RPCError.Code, seconds: Double, known: Bool = true) {
     let method = known ? method : "unknown"
+    let bucket = Self.bucketBounds.firstIndex(where: { seconds <= $0 })
     state.withLock { state in
       state.calls[Key(method: method, code: code.name), default: 0] += 1
-      var histogram = state.latency[method] ?? Histogram()
-      if let index = Self.bucketBounds.firstIndex(where: { seconds <= $0 }) {
-        histogram.buckets[index] += 1
-      }
-      histogram.count += 1
-      histogram.sum += seconds
-      state.latency[method] = histogram
+      // Updated in place: a copy out and back would copy the bucket array on every call.
+      state.latency[method, default: Histogram()].record(seconds, bucket: bucket)
     }
   }
 

@@ -17,7 +17,11 @@ public enum TraceID {
     let count = counter.add(1, ordering: .relaxed).newValue
     let high = mix(seed.0 &+ count)
     let low = mix(seed.1 ^ (count &* 0x9E37_79B9_7F4A_7C15))
-    return hex(high) + hex(low)
+    return String(unsafeUninitializedCapacity: 32) { buffer in
+      write(high, to: buffer, at: 0)
+      write(low, to: buffer, at: 16)
+      return 32
+    }
   }
 
   private static func mix(_ value: UInt64) -> UInt64 {
@@ -27,14 +31,15 @@ public enum TraceID {
     return z ^ (z >> 31)
   }
 
-  private static func hex(_ value: UInt64) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var bytes = [UInt8](repeating: 0, count: 16)
+  /// Writes 16 lowercase hex digits of `value`, most significant first.
+  private static func write(
+    _ value: UInt64, to buffer: UnsafeMutableBufferPointer<UInt8>, at start: Int
+  ) {
     var remaining = value
-    for index in stride(from: 15, through: 0, by: -1) {
-      bytes[index] = digits[Int(remaining & 0xF)]
+    for index in stride(from: start + 15, through: start, by: -1) {
+      let digit = UInt8(truncatingIfNeeded: remaining & 0xF)
+      buffer[index] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
       remaining >>= 4
     }
-    return String(decoding: bytes, as: UTF8.self)
   }
 }
