@@ -17,10 +17,8 @@ extension ProtoSchema {
   /// - Throws: ``ProtoError`` with code `malformed` when protobuf-c refuses the bytes, or
   ///   `invalidUTF8` when a string field is not valid UTF-8.
   public func decode(_ bytes: [UInt8]) throws(ProtoError) -> ProtoFields {
-    let message = bytes.withUnsafeBufferPointer { buffer in
-      protobuf_c_message_unpack(descriptor, nil, buffer.count, buffer.baseAddress)
-    }
-    return try takeUnpacked(message)
+    try bytes.withUnsafeBytes { buffer in Result { () throws(ProtoError) in try decode(buffer) } }
+      .get()
   }
 
   /// Decodes one serialized message into a field tree.
@@ -28,13 +26,19 @@ extension ProtoSchema {
   /// - Throws: ``ProtoError`` with code `malformed` when protobuf-c refuses the bytes, or
   ///   `invalidUTF8` when a string field is not valid UTF-8.
   public func decode(_ buffer: UnsafeRawBufferPointer) throws(ProtoError) -> ProtoFields {
-    let message = protobuf_c_message_unpack(
-      descriptor, nil, buffer.count, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self))
-    return try takeUnpacked(message)
+    // Small messages unpack into stack memory; the field tree copies what it keeps.
+    try ProtoUnpackScratch.with { scratch in
+      let allocator = scratch.assumingMemoryBound(to: ProtobufCAllocator.self)
+      let message = protobuf_c_message_unpack(
+        descriptor, allocator, buffer.count,
+        buffer.baseAddress?.assumingMemoryBound(to: UInt8.self))
+      return Result { () throws(ProtoError) in try takeUnpacked(message, allocator) }
+    }.get()
   }
 
   private func takeUnpacked(
-    _ message: UnsafeMutablePointer<ProtobufCMessage>?
+    _ message: UnsafeMutablePointer<ProtobufCMessage>?,
+    _ allocator: UnsafeMutablePointer<ProtobufCAllocator>
   ) throws(ProtoError) -> ProtoFields {
     guard let message else {
       throw ProtoError(
@@ -42,7 +46,7 @@ extension ProtoSchema {
         message: "the bytes are not a valid \(fullName) message: truncated, a field with the "
           + "wrong wire type, or a length beyond the end of the input")
     }
-    defer { protobuf_c_message_free_unpacked(message, nil) }
+    defer { protobuf_c_message_free_unpacked(message, allocator) }
     return try fields(of: UnsafeRawPointer(message))
   }
 

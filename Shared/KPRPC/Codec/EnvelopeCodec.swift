@@ -24,18 +24,24 @@ enum EnvelopeCodec {
   /// - Throws: `FrameError` with code `malformed_envelope` when protobuf-c refuses the bytes or
   ///   a string field is not valid UTF-8.
   static func decode(_ frame: UnsafeRawBufferPointer) throws(FrameError) -> Kp_Wire_V1_Envelope {
-    let bytes = frame.baseAddress?.assumingMemoryBound(to: UInt8.self)
-    guard let message = kp__wire__v1__envelope__unpack(nil, frame.count, bytes) else {
-      throw .malformedEnvelope(
-        "the bytes are not a valid kp.wire.v1.Envelope message: truncated, a field with the "
-          + "wrong wire type, or a length beyond the end of the input")
-    }
-    defer { kp__wire__v1__envelope__free_unpacked(message, nil) }
+    // The C structs unpack into stack memory, and everything is copied out before it goes.
+    try ProtoUnpackScratch.with { scratch in
+      Result { () throws(FrameError) in
+        let allocator = scratch.assumingMemoryBound(to: ProtobufCAllocator.self)
+        let bytes = frame.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        guard let message = kp__wire__v1__envelope__unpack(allocator, frame.count, bytes) else {
+          throw .malformedEnvelope(
+            "the bytes are not a valid kp.wire.v1.Envelope message: truncated, a field with "
+              + "the wrong wire type, or a length beyond the end of the input")
+        }
+        defer { kp__wire__v1__envelope__free_unpacked(message, allocator) }
 
-    var envelope = Kp_Wire_V1_Envelope()
-    envelope.callId = message.pointee.call_id
-    envelope.kind = try kind(of: message.pointee)
-    return envelope
+        var envelope = Kp_Wire_V1_Envelope()
+        envelope.callId = message.pointee.call_id
+        envelope.kind = try kind(of: message.pointee)
+        return envelope
+      }
+    }.get()
   }
 
   private static func kind(

@@ -88,6 +88,7 @@ public struct Metadata: Sendable, Equatable {
   }
 
   init(wire: [Kp_Wire_V1_MetadataEntry]) {
+    entries.reserveCapacity(wire.count)
     for entry in wire {
       switch entry.value {
       case .text(let text): add(entry.key, text)

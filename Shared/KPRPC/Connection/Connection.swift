@@ -31,6 +31,7 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   private(set) var peerIdentity: PeerIdentity?
   private var decoder: FrameDecoder
   private var receivedEnvelopes: [Kp_Wire_V1_Envelope] = []
+  private var pendingActions: [ConnectionStateMachine.Action] = []
   private var outbound: [UInt8] = []
   private var outboundOffset = 0
   private var flushScheduled = false
@@ -236,8 +237,14 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   }
 
   private func handle(_ envelope: Kp_Wire_V1_Envelope) {
-    let actions = machine.receive(envelope, now: lastReceived)
+    // The buffer is kept between frames; an action may lead to another frame being handled
+    // (never in practice), so it is taken out while in use.
+    var actions = pendingActions
+    pendingActions = []
+    machine.receive(envelope, now: lastReceived, into: &actions)
     for action in actions { perform(action) }
+    actions.removeAll(keepingCapacity: true)
+    pendingActions = actions
   }
 
   private func perform(_ action: ConnectionStateMachine.Action) {

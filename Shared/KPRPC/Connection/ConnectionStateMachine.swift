@@ -165,62 +165,76 @@ struct ConnectionStateMachine {
 
   /// Applies one envelope received from the peer.
   mutating func receive(_ envelope: Kp_Wire_V1_Envelope, now: MonotonicInstant) -> [Action] {
-    guard state != .closed else { return [] }
+    var actions: [Action] = []
+    receive(envelope, now: now, into: &actions)
+    return actions
+  }
+
+  /// Applies one envelope received from the peer, appending the actions to `actions`: the
+  /// connection passes a buffer it keeps, so a frame costs no array of its own.
+  mutating func receive(
+    _ envelope: Kp_Wire_V1_Envelope, now: MonotonicInstant, into actions: inout [Action]
+  ) {
+    guard state != .closed else { return }
     guard let kind = envelope.kind else {
-      return protocolViolation("an envelope arrived with no frame kind")
+      return actions.append(protocolViolation("an envelope arrived with no frame kind"))
     }
 
     if case .ping = kind {} else { framesSincePing += 1 }
 
     if state == .awaitingSettings {
       guard case .settings(let settings) = kind, envelope.callId == 0 else {
-        return protocolViolation("the first frame must be settings")
+        return actions.append(protocolViolation("the first frame must be settings"))
       }
       peerSettings = settings
       state = .active
-      return [.peerSettings(settings)]
+      return actions.append(.peerSettings(settings))
     }
 
     switch kind {
     case .settings, .ping, .pong, .goaway:
       guard envelope.callId == 0 else {
-        return protocolViolation("a connection-level frame carried call id \(envelope.callId)")
+        return actions.append(
+          protocolViolation("a connection-level frame carried call id \(envelope.callId)"))
       }
     default:
       guard envelope.callId != 0 else {
-        return protocolViolation("a call frame carried call id 0")
+        return actions.append(protocolViolation("a call frame carried call id 0"))
       }
     }
 
     switch kind {
     case .settings:
-      return protocolViolation("settings may be sent only once")
+      actions.append(protocolViolation("settings may be sent only once"))
     case .start(let start):
-      return receiveStart(id: envelope.callId, start: start)
+      actions.append(receiveStart(id: envelope.callId, start: start))
     case .payload(let payload):
-      return receivePayload(id: envelope.callId, data: payload.data)
+      if let action = receivePayload(id: envelope.callId, data: payload.data) {
+        actions.append(action)
+      }
     case .halfClose:
-      return receiveHalfClose(id: envelope.callId)
+      if let action = receiveHalfClose(id: envelope.callId) { actions.append(action) }
     case .cancel:
-      return receiveCancel(id: envelope.callId)
+      receiveCancel(id: envelope.callId, into: &actions)
     case .status(let status):
-      return receiveStatus(id: envelope.callId, status: status)
+      receiveStatus(id: envelope.callId, status: status, into: &actions)
     case .ping(let ping):
-      return receivePing(ping, now: now)
+      actions.append(receivePing(ping, now: now))
     case .pong(let pong):
-      return [.pongReceived(opaque: pong.opaque)]
+      actions.append(.pongReceived(opaque: pong.opaque))
     case .goaway(let goAway):
-      return receiveGoAway(goAway)
+      receiveGoAway(goAway, into: &actions)
     case .windowUpdate(let update):
       guard envelope.callId != 0, update.increment > 0 else {
-        return protocolViolation("a window update needs a call id and a positive increment")
+        return actions.append(
+          protocolViolation("a window update needs a call id and a positive increment"))
       }
-      guard calls[envelope.callId] != nil else { return [] }
-      return [.grantCredit(id: envelope.callId, bytes: Int(update.increment))]
+      guard calls[envelope.callId] != nil else { return }
+      actions.append(.grantCredit(id: envelope.callId, bytes: Int(update.increment)))
     }
   }
 
-  private mutating func receiveStart(id: UInt64, start: Kp_Wire_V1_CallStart) -> [Action] {
+  private mutating func receiveStart(id: UInt64, start: Kp_Wire_V1_CallStart) -> Action {
     guard role == .server else { return protocolViolation("a server may not start calls") }
     guard id > highestCallID else {
       return protocolViolation("call id \(id) does not increase (last was \(highestCallID))")
@@ -228,37 +242,31 @@ struct ConnectionStateMachine {
     highestCallID = id
 
     if state == .draining {
-      return [
-        statusFrame(
-          id: id, .unavailable("the server is shutting down; retry on another connection"))
-      ]
+      return statusFrame(
+        id: id, .unavailable("the server is shutting down; retry on another connection"))
     }
     if calls.count >= limits.maximumConcurrentCalls {
-      return [
-        statusFrame(
-          id: id,
-          RPCError(
-            .resourceExhausted,
-            "too many concurrent calls on one connection (limit \(limits.maximumConcurrentCalls))"
-          ))
-      ]
+      return statusFrame(
+        id: id,
+        RPCError(
+          .resourceExhausted,
+          "too many concurrent calls on one connection (limit \(limits.maximumConcurrentCalls))"
+        ))
     }
     if !Self.isMethodPath(start.method) {
-      return [
-        statusFrame(
-          id: id,
-          RPCError(
-            .invalidArgument, "method '\(start.method)' is not of the form /pkg.Service/Method"))
-      ]
+      return statusFrame(
+        id: id,
+        RPCError(
+          .invalidArgument, "method '\(start.method)' is not of the form /pkg.Service/Method"))
     }
     calls[id] = CallState(receiveWindow: limits.initialCallWindow)
-    return [.openCall(id: id, start: start)]
+    return .openCall(id: id, start: start)
   }
 
-  private mutating func receivePayload(id: UInt64, data: [UInt8]) -> [Action] {
+  private mutating func receivePayload(id: UInt64, data: [UInt8]) -> Action? {
     guard var call = calls[id] else {
       // A late frame for a call this side already ended: ignore it.
-      return id <= highestCallID ? [] : protocolViolation("payload for unknown call \(id)")
+      return id <= highestCallID ? nil : protocolViolation("payload for unknown call \(id)")
     }
     guard !call.peerHalfClosed else {
       return protocolViolation("payload after half-close on call \(id)")
@@ -269,38 +277,40 @@ struct ConnectionStateMachine {
     }
     call.receiveWindow -= data.count
     calls[id] = call
-    return [.deliverMessage(id: id, data: data)]
+    return .deliverMessage(id: id, data: data)
   }
 
-  private mutating func receiveHalfClose(id: UInt64) -> [Action] {
+  private mutating func receiveHalfClose(id: UInt64) -> Action? {
     guard role == .server else { return protocolViolation("a server may not half-close") }
-    guard var call = calls[id] else { return [] }
+    guard var call = calls[id] else { return nil }
     call.peerHalfClosed = true
     calls[id] = call
-    return [.deliverEndOfMessages(id: id)]
+    return .deliverEndOfMessages(id: id)
   }
 
-  private mutating func receiveCancel(id: UInt64) -> [Action] {
-    guard role == .server else { return protocolViolation("a server may not cancel calls") }
-    guard calls.removeValue(forKey: id) != nil else { return [] }
-    var actions: [Action] = [.cancelCall(id: id)]
+  private mutating func receiveCancel(id: UInt64, into actions: inout [Action]) {
+    guard role == .server else {
+      return actions.append(protocolViolation("a server may not cancel calls"))
+    }
+    guard calls.removeValue(forKey: id) != nil else { return }
+    actions.append(.cancelCall(id: id))
     if let close = closeIfDrained() { actions.append(close) }
-    return actions
   }
 
-  private mutating func receiveStatus(id: UInt64, status: Kp_Wire_V1_Status) -> [Action] {
-    guard role == .client else { return protocolViolation("a client may not send a status") }
-    guard calls.removeValue(forKey: id) != nil else { return [] }
+  private mutating func receiveStatus(
+    id: UInt64, status: Kp_Wire_V1_Status, into actions: inout [Action]
+  ) {
+    guard role == .client else {
+      return actions.append(protocolViolation("a client may not send a status"))
+    }
+    guard calls.removeValue(forKey: id) != nil else { return }
     let code = RPCError.Code(status.code)
     let error = code == .ok ? nil : RPCError(code, status.message)
-    var actions: [Action] = [
-      .finishCall(id: id, error: error, trailers: Metadata(wire: status.trailers))
-    ]
+    actions.append(.finishCall(id: id, error: error, trailers: Metadata(wire: status.trailers)))
     if let close = closeIfDrained() { actions.append(close) }
-    return actions
   }
 
-  private mutating func receivePing(_ ping: Kp_Wire_V1_Ping, now: MonotonicInstant) -> [Action] {
+  private mutating func receivePing(_ ping: Kp_Wire_V1_Ping, now: MonotonicInstant) -> Action {
     defer {
       lastPingReceived = now
       framesSincePing = 0
@@ -319,12 +329,11 @@ struct ConnectionStateMachine {
     pong.opaque = ping.opaque
     var envelope = Kp_Wire_V1_Envelope()
     envelope.kind = .pong(pong)
-    return [.send(envelope)]
+    return .send(envelope)
   }
 
-  private mutating func receiveGoAway(_ goAway: Kp_Wire_V1_GoAway) -> [Action] {
+  private mutating func receiveGoAway(_ goAway: Kp_Wire_V1_GoAway, into actions: inout [Action]) {
     state = .draining
-    var actions: [Action] = []
     if role == .client {
       let unprocessed = calls.keys.filter { $0 > goAway.lastCallId }.sorted()
       for id in unprocessed { calls[id] = nil }
@@ -337,7 +346,6 @@ struct ConnectionStateMachine {
       }
     }
     if let close = closeIfDrained() { actions.append(close) }
-    return actions
   }
 
   // MARK: Helpers
@@ -348,11 +356,11 @@ struct ConnectionStateMachine {
     return .close(goAway: nil, reason: .unavailable("the connection drained"))
   }
 
-  private mutating func protocolViolation(_ detail: String) -> [Action] {
+  private mutating func protocolViolation(_ detail: String) -> Action {
     goAwayAndClose(RPCError(.internalError, "protocol violation: \(detail)"))
   }
 
-  private mutating func goAwayAndClose(_ error: RPCError) -> [Action] {
+  private mutating func goAwayAndClose(_ error: RPCError) -> Action {
     state = .closed
     var goAway = Kp_Wire_V1_GoAway()
     goAway.lastCallId = highestCallID
@@ -360,7 +368,7 @@ struct ConnectionStateMachine {
     goAway.reason = error.message
     var envelope = Kp_Wire_V1_Envelope()
     envelope.kind = .goaway(goAway)
-    return [.close(goAway: envelope, reason: error)]
+    return .close(goAway: envelope, reason: error)
   }
 
   /// Whether a method is of the form `/package.Service/Method`.

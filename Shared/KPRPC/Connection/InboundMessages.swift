@@ -6,11 +6,14 @@ import Synchronization
 /// back in batches so the connection can grant the peer more flow-control credit.
 final class InboundMessages: Sendable {
   private struct State {
+    /// The oldest unread message when there is only one: most calls carry one message each
+    /// way, and keeping it here spares the array an allocation.
+    var first: [UInt8]?
     var messages: [[UInt8]] = []
     var head = 0
     var ended = false
     var error: RPCError?
-    var waiter: CheckedContinuation<Void, Never>?
+    var waiter: UnsafeContinuation<Void, Never>?
     var unreportedBytes = 0
   }
 
@@ -28,9 +31,13 @@ final class InboundMessages: Sendable {
 
   /// Adds a received message.
   func deliver(_ data: [UInt8]) {
-    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+    let waiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in
       guard !state.ended else { return nil }
-      state.messages.append(data)
+      if state.first == nil && state.head == state.messages.count {
+        state.first = data
+      } else {
+        state.messages.append(data)
+      }
       defer { state.waiter = nil }
       return state.waiter
     }
@@ -39,11 +46,12 @@ final class InboundMessages: Sendable {
 
   /// No more messages will arrive; `error` is nil for a normal end.
   func finish(_ error: RPCError?) {
-    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+    let waiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in
       guard !state.ended else { return nil }
       state.ended = true
       state.error = error
       if error != nil {
+        state.first = nil
         state.messages.removeAll()
         state.head = 0
       }
@@ -62,6 +70,11 @@ final class InboundMessages: Sendable {
         case wait
       }
       let step = state.withLock { state -> Step in
+        if let message = state.first {
+          state.first = nil
+          return .message(
+            message, report: Self.count(message, in: &state, threshold: reportThreshold))
+        }
         if state.head < state.messages.count {
           let message = state.messages[state.head]
           state.head += 1
@@ -69,13 +82,8 @@ final class InboundMessages: Sendable {
             state.messages.removeAll(keepingCapacity: true)
             state.head = 0
           }
-          state.unreportedBytes += message.count
-          var toReport = 0
-          if state.unreportedBytes >= reportThreshold {
-            toReport = state.unreportedBytes
-            state.unreportedBytes = 0
-          }
-          return .message(message, report: toReport)
+          return .message(
+            message, report: Self.count(message, in: &state, threshold: reportThreshold))
         }
         if state.ended { return .end(state.error) }
         return .wait
@@ -89,9 +97,11 @@ final class InboundMessages: Sendable {
         if let error { throw error }
         return nil
       case .wait:
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
           let resumeNow = state.withLock { state -> Bool in
-            if state.head < state.messages.count || state.ended { return true }
+            if state.first != nil || state.head < state.messages.count || state.ended {
+              return true
+            }
             state.waiter = continuation
             return false
           }
@@ -99,5 +109,13 @@ final class InboundMessages: Sendable {
         }
       }
     }
+  }
+
+  /// Counts a consumed message; returns the bytes to report now (0 until the threshold).
+  private static func count(_ message: [UInt8], in state: inout State, threshold: Int) -> Int {
+    state.unreportedBytes += message.count
+    guard state.unreportedBytes >= threshold else { return 0 }
+    defer { state.unreportedBytes = 0 }
+    return state.unreportedBytes
   }
 }

@@ -47,6 +47,8 @@ public final class EventLoop: @unchecked Sendable {
   private var timers = TimerHeap()
   private var timerSequence: UInt64 = 0
   private var flushList: [any EventLoopFlushable] = []
+  private var flushing: [any EventLoopFlushable] = []
+  private var runningJobs: [Job] = []
 
   /// A scratch buffer for socket reads, used only on the loop's thread.
   public let readBuffer = UnsafeMutableRawBufferPointer.allocate(
@@ -250,28 +252,29 @@ public final class EventLoop: @unchecked Sendable {
 
   private func runQueuedJobs() {
     for _ in 0..<4 {
-      let jobs = queue.withLock { state -> [Job] in
+      // The queue and `runningJobs` trade buffers, so taking the jobs allocates nothing.
+      let hasJobs = queue.withLock { state -> Bool in
         state.wakePending = false
-        let taken = state.jobs
-        state.jobs.removeAll(keepingCapacity: true)
-        return taken
+        swap(&state.jobs, &runningJobs)
+        return !runningJobs.isEmpty
       }
-      if jobs.isEmpty { return }
-      for job in jobs {
+      if !hasJobs { return }
+      for job in runningJobs {
         switch job {
         case .closure(let work): work()
         case .task(let task): task.runSynchronously(on: asUnownedTaskExecutor())
         }
       }
+      runningJobs.removeAll(keepingCapacity: runningJobs.capacity <= 1024)
       runFlushes()
     }
   }
 
   private func runFlushes() {
     while !flushList.isEmpty {
-      let list = flushList
-      flushList.removeAll(keepingCapacity: true)
-      for item in list { item.flushScheduledOutput() }
+      swap(&flushList, &flushing)
+      for item in flushing { item.flushScheduledOutput() }
+      flushing.removeAll(keepingCapacity: flushing.capacity <= 1024)
     }
   }
 }

@@ -1,0 +1,51 @@
+internal import CProtobufC
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Stack memory for protobuf-c to unpack one message into.
+///
+/// protobuf-c allocates the message, each nested message, string, byte field and repeated
+/// array separately. Unpacked messages are read into Swift values and freed before the caller
+/// returns, so their memory can come from a bump allocator over a stack buffer: no `malloc` or
+/// `free` per field. What does not fit falls back to `malloc`, and is freed as usual.
+public enum ProtoUnpackScratch {
+  private struct Bump {
+    let start: UnsafeMutableRawPointer
+    let end: UnsafeMutableRawPointer
+    var cursor: UnsafeMutableRawPointer
+  }
+
+  /// Calls `body` with a `ProtobufCAllocator *` over `byteCount` bytes of stack memory. The
+  /// memory is gone when `body` returns: free everything unpacked with it before then.
+  public static func with<Result>(
+    byteCount: Int = 2048, _ body: (UnsafeMutableRawPointer) -> Result
+  ) -> Result {
+    withUnsafeTemporaryAllocation(byteCount: byteCount, alignment: 16) { scratch in
+      let start = scratch.baseAddress!
+      var bump = Bump(start: start, end: start + scratch.count, cursor: start)
+      return withUnsafeMutablePointer(to: &bump) { bump in
+        var allocator = ProtobufCAllocator(
+          alloc: { data, size in
+            let bump = data!.assumingMemoryBound(to: Bump.self)
+            let rounded = (size + 15) & ~15
+            guard bump.pointee.end - bump.pointee.cursor >= rounded else { return malloc(size) }
+            let memory = bump.pointee.cursor
+            bump.pointee.cursor += rounded
+            return memory
+          },
+          free: { data, pointer in
+            guard let pointer else { return }
+            let bump = data!.assumingMemoryBound(to: Bump.self)
+            if pointer >= bump.pointee.start && pointer < bump.pointee.end { return }
+            free(pointer)
+          },
+          allocator_data: UnsafeMutableRawPointer(bump))
+        return withUnsafeMutablePointer(to: &allocator) { body(UnsafeMutableRawPointer($0)) }
+      }
+    }
+  }
+}
