@@ -4,7 +4,7 @@ import Synchronization
 ///
 /// The connection (on its loop) delivers messages and the final status; the calling task reads
 /// them and sends its own messages from any thread.
-final class ClientCall: CallEndpoint, @unchecked Sendable {
+final class ClientCall: ClientEndpoint, @unchecked Sendable {
   let inbound: InboundMessages
   let window: SendWindow
   let loop: EventLoop

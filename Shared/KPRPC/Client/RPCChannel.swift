@@ -114,20 +114,20 @@ public final class RPCChannel: Sendable {
     deadline: MonotonicInstant
   ) async throws(RPCError) -> [UInt8] {
     let call = try startCall(
-      path, options: options, deadline: deadline, firstMessageSize: requestBytes.count
+      path, options: options, deadline: deadline, firstMessageSize: requestBytes.count,
+      endpoint: ClientUnaryCall.init
     ) { connection, id in
       connection.sendMessage(id: id, data: requestBytes)
       connection.sendHalfClose(id: id)
     }
-    return try await Self.withCancellation(of: call) { () async throws(RPCError) in
-      guard let data = try await call.inbound.next() else {
-        throw call.result?.error
-          ?? RPCError(.internalError, "the server ended a unary call without a response")
+    do {
+      return try await withTaskCancellationHandler {
+        try await call.response()
+      } onCancel: {
+        call.cancel(.cancelled())
       }
-      guard try await call.inbound.next() == nil else {
-        throw RPCError(.internalError, "the server sent more than one response to a unary call")
-      }
-      return data
+    } catch {
+      throw Self.asRPCError(error)
     }
   }
 
@@ -273,9 +273,27 @@ public final class RPCChannel: Sendable {
     firstMessageSize: Int? = nil,
     then firstFrames: @escaping @Sendable (Connection, UInt64) -> Void
   ) throws(RPCError) -> ClientCall {
+    try startCall(
+      path, options: options, deadline: deadline, firstMessageSize: firstMessageSize,
+      endpoint: ClientCall.init, then: firstFrames)
+  }
+
+  private func startCall<Endpoint: ClientEndpoint>(
+    _ path: String,
+    options: CallOptions,
+    deadline: MonotonicInstant,
+    firstMessageSize: Int?,
+    endpoint: (Connection) -> Endpoint,
+    then firstFrames: @escaping @Sendable (Connection, UInt64) -> Void
+  ) throws(RPCError) -> Endpoint {
     let connection = try pickConnection()
-    let call = ClientCall(connection: connection)
-    if let firstMessageSize { try call.checkSize(firstMessageSize) }
+    if let firstMessageSize {
+      let limit = connection.peerMessageLimit
+      guard firstMessageSize <= limit else {
+        throw .messageTooLarge(firstMessageSize, limit: limit)
+      }
+    }
+    let call = endpoint(connection)
     var metadata = options.metadata
     if metadata[MetadataKey.traceID] == nil {
       metadata.add(MetadataKey.traceID, ServerContext.current?.traceID ?? TraceID.make())

@@ -364,7 +364,13 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   }
 
   /// Server: ends a call with a status. The endpoint is not told (it ended the call).
-  func sendStatus(id: UInt64, error: RPCError?, trailers: Metadata = Metadata()) {
+  ///
+  /// With `flushIfIdle`, the output is written at once when no other call is open, rather
+  /// than at the end of the loop's turn: the caller is waiting, and the work left in the turn
+  /// (the handler's task ending) can run while the response travels.
+  func sendStatus(
+    id: UInt64, error: RPCError?, trailers: Metadata = Metadata(), flushIfIdle: Bool = false
+  ) {
     guard calls.removeValue(forKey: id) != nil else { return }
     var envelope = ConnectionStateMachine.statusEnvelope(id: id, error: error)
     if !trailers.entries.isEmpty, case .status(var status) = envelope.kind {
@@ -372,6 +378,7 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
       envelope.kind = .status(status)
     }
     enqueue(envelope)
+    if flushIfIdle && calls.isEmpty { flush() }
     if let close = machine.callEnded(id: id) { perform(close) }
     scheduleIdleCheckIfNeeded()
   }

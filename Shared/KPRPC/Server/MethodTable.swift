@@ -6,7 +6,15 @@ public struct MethodTable: Sendable {
   struct Entry: Sendable {
     let path: String
     let policy: CallerPolicy
-    let run: @Sendable (CallIO, ServerContext) async throws -> Void
+    let handler: Handler
+  }
+
+  /// How a method's handler takes its messages.
+  enum Handler: Sendable {
+    /// One request in, one response out: the server runs it once the request is complete.
+    case unary(@Sendable ([UInt8], ServerContext) async throws -> [UInt8])
+    /// Any other shape: the handler reads and sends through the call's streams.
+    case streaming(@Sendable (CallIO, ServerContext) async throws -> Void)
   }
 
   /// The byte-level operations of one call, for erased handlers.
@@ -26,11 +34,12 @@ public struct MethodTable: Sendable {
     callers: CallerPolicy,
     _ handler: @escaping @Sendable (Request, ServerContext) async throws -> Response
   ) {
-    add(method.path, callers) { io, context in
-      let request = try await Self.single(Request.self, io)
-      let response = try await handler(request, context)
-      try await io.send(response.serializedBytes())
-    }
+    add(
+      method.path, callers,
+      .unary { bytes, context in
+        let request = try Self.decode(Request.self, bytes)
+        return try await handler(request, context).serializedBytes()
+      })
   }
 
   /// Adds a server-streaming method: one request, any number of responses.
@@ -40,10 +49,12 @@ public struct MethodTable: Sendable {
     _ handler:
       @escaping @Sendable (Request, MessageWriter<Response>, ServerContext) async throws -> Void
   ) {
-    add(method.path, callers) { io, context in
-      let request = try await Self.single(Request.self, io)
-      try await handler(request, MessageWriter(sendBytes: io.send), context)
-    }
+    add(
+      method.path, callers,
+      .streaming { io, context in
+        let request = try await Self.single(Request.self, io)
+        try await handler(request, MessageWriter(sendBytes: io.send), context)
+      })
   }
 
   /// Adds a client-streaming method: any number of requests, one response.
@@ -52,10 +63,12 @@ public struct MethodTable: Sendable {
     callers: CallerPolicy,
     _ handler: @escaping @Sendable (RequestStream<Request>, ServerContext) async throws -> Response
   ) {
-    add(method.path, callers) { io, context in
-      let response = try await handler(RequestStream(nextBytes: io.next), context)
-      try await io.send(response.serializedBytes())
-    }
+    add(
+      method.path, callers,
+      .streaming { io, context in
+        let response = try await handler(RequestStream(nextBytes: io.next), context)
+        try await io.send(response.serializedBytes())
+      })
   }
 
   /// Adds a bidirectional method: requests and responses flow independently.
@@ -66,23 +79,22 @@ public struct MethodTable: Sendable {
       @escaping @Sendable (RequestStream<Request>, MessageWriter<Response>, ServerContext)
       async throws -> Void
   ) {
-    add(method.path, callers) { io, context in
-      try await handler(
-        RequestStream(nextBytes: io.next), MessageWriter(sendBytes: io.send), context)
-    }
+    add(
+      method.path, callers,
+      .streaming { io, context in
+        try await handler(
+          RequestStream(nextBytes: io.next), MessageWriter(sendBytes: io.send), context)
+      })
   }
 
-  private mutating func add(
-    _ path: String, _ policy: CallerPolicy,
-    _ run: @escaping @Sendable (CallIO, ServerContext) async throws -> Void
-  ) {
+  private mutating func add(_ path: String, _ policy: CallerPolicy, _ handler: Handler) {
     precondition(entries[path] == nil, "method \(path) registered twice")
-    entries[path] = Entry(path: path, policy: policy, run: run)
+    entries[path] = Entry(path: path, policy: policy, handler: handler)
   }
 
   /// Adds every method of another table.
   public mutating func merge(_ other: MethodTable) {
-    for entry in other.entries.values { add(entry.path, entry.policy, entry.run) }
+    for entry in other.entries.values { add(entry.path, entry.policy, entry.handler) }
   }
 
   private static func single<Request: ProtoMessage>(
@@ -92,8 +104,14 @@ public struct MethodTable: Sendable {
       throw RPCError(.invalidArgument, "the call ended without a request message")
     }
     guard try await io.next() == nil else {
-      throw RPCError(.invalidArgument, "a unary call carried more than one request message")
+      throw RPCError(.invalidArgument, "a call of this method carried more than one request")
     }
+    return try decode(Request.self, bytes)
+  }
+
+  private static func decode<Request: ProtoMessage>(
+    _ type: Request.Type, _ bytes: [UInt8]
+  ) throws(RPCError) -> Request {
     do {
       return try Request(serializedBytes: bytes)
     } catch {

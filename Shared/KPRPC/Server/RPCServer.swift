@@ -185,6 +185,50 @@ public final class RPCServer: Sendable {
       method: start.method, metadata: metadata, peer: connection.peerIdentity,
       deadline: deadline, traceID: metadata[MetadataKey.traceID] ?? TraceID.make())
 
+    switch entry.handler {
+    case .unary(let handler):
+      return .success(
+        unaryCall(
+          connection: connection, id: id, context: context, deadline: deadline,
+          handler: handler))
+    case .streaming(let run):
+      return .success(
+        streamingCall(
+          connection: connection, id: id, context: context, deadline: deadline, run: run))
+    }
+  }
+
+  private func unaryCall(
+    connection: Connection, id: UInt64, context: ServerContext, deadline: MonotonicInstant?,
+    handler: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8]
+  ) -> ServerUnaryCall {
+    let chain = interceptors
+    let logger = logger
+    let loop = connection.loop
+    let call = ServerUnaryCall(id: id, connection: connection) { call, request, extra in
+      Task(executorPreference: call.connection.loop) {
+        let outcome = await Self.outcome(of: context, chain, logger) { context in
+          guard let request else {
+            throw RPCError(.invalidArgument, "the call ended without a request message")
+          }
+          guard !extra else {
+            throw RPCError(.invalidArgument, "a unary call carried more than one request message")
+          }
+          call.response = try await handler(request, context)
+        }
+        call.finish(outcome)
+      }
+    }
+    if let deadline {
+      call.deadlineTimer = loop.scheduleTimer(at: deadline) { [call] in call.deadlineExpired() }
+    }
+    return call
+  }
+
+  private func streamingCall(
+    connection: Connection, id: UInt64, context: ServerContext, deadline: MonotonicInstant?,
+    run: @escaping @Sendable (MethodTable.CallIO, ServerContext) async throws -> Void
+  ) -> ServerCall {
     let call = ServerCall(id: id, connection: connection)
     if let deadline {
       call.deadlineTimer = connection.loop.scheduleTimer(at: deadline) { [call] in
@@ -197,30 +241,35 @@ public final class RPCServer: Sendable {
     let chain = interceptors
     let logger = logger
     call.task = Task(executorPreference: connection.loop) {
-      let outcome: RPCError?
-      do {
-        try await ServerContext.$current.withValue(context) {
-          try await Self.run(chain[...], context: context) { context in
-            try await entry.run(io, context)
-          }
-        }
-        outcome = nil
-      } catch let error as RPCError {
-        outcome = error
-      } catch is CancellationError {
-        outcome = .cancelled()
-      } catch {
-        logger.error(
-          "handler failed",
-          [
-            "method": start.method, "trace_id": context.traceID,
-            "error": "\(type(of: error))",
-          ])
-        outcome = RPCError(.internalError, "the server failed to handle the call")
+      let outcome = await Self.outcome(of: context, chain, logger) { context in
+        try await run(io, context)
       }
       call.finish(outcome)
     }
-    return .success(call)
+    return call
+  }
+
+  /// Runs a handler inside the interceptors with the call's context as the current one;
+  /// returns how it ended (nil for OK), with unexpected errors logged and hidden.
+  private static func outcome(
+    of context: ServerContext, _ chain: [any ServerInterceptor], _ logger: Logger,
+    _ handler: @escaping @Sendable (ServerContext) async throws -> Void
+  ) async -> RPCError? {
+    do {
+      try await ServerContext.$current.withValue(context) {
+        try await run(chain[...], context: context, handler: handler)
+      }
+      return nil
+    } catch let error as RPCError {
+      return error
+    } catch is CancellationError {
+      return .cancelled()
+    } catch {
+      logger.error(
+        "handler failed",
+        ["method": context.method, "trace_id": context.traceID, "error": "\(type(of: error))"])
+      return RPCError(.internalError, "the server failed to handle the call")
+    }
   }
 
   private static func run(

@@ -1,0 +1,94 @@
+import Synchronization
+
+/// The server's end of one unary call: the request is collected on the connection's loop, the
+/// handler runs once it is complete, and the response goes out with the status in one write.
+///
+/// A unary call needs none of a stream's machinery: no queue of received messages for a
+/// handler to wait on, and no send window, since one message may always be sent on a new call.
+final class ServerUnaryCall: CallEndpoint, @unchecked Sendable {
+  let id: UInt64
+  let connection: Connection
+  private let ended = Atomic<Bool>(false)
+
+  // Loop-only state.
+  private var request: [UInt8]?
+  private var extraRequests = false
+  private var started: (@Sendable (ServerUnaryCall, [UInt8]?, Bool) -> Task<Void, Never>)?
+
+  /// The handler's response, written by the handler's task before it calls `finish`.
+  var response: [UInt8]?
+  var task: Task<Void, Never>?
+  var deadlineTimer: ScheduledTimer?
+
+  /// - Parameter start: starts the handler's task once the client half-closes, with the call,
+  ///   the request (nil when none came) and whether more than one came.
+  init(
+    id: UInt64, connection: Connection,
+    start: @escaping @Sendable (ServerUnaryCall, [UInt8]?, Bool) -> Task<Void, Never>
+  ) {
+    self.id = id
+    self.connection = connection
+    self.started = start
+  }
+
+  /// Whether the call is over (status sent, cancelled, timed out or disconnected).
+  var isEnded: Bool { ended.load(ordering: .acquiring) }
+
+  // MARK: From the connection (loop)
+
+  func receive(_ data: [UInt8]) {
+    if request == nil { request = data } else { extraRequests = true }
+    // The request's bytes need no credit back: the call ends before a window could matter.
+  }
+
+  func receiveEnd() {
+    guard let start = started, !isEnded else { return }
+    started = nil
+    task = start(self, request, extraRequests)
+    request = nil
+  }
+
+  func grant(_ bytes: Int) {}
+
+  func terminate(_ error: RPCError?, trailers: Metadata) {
+    guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    started = nil
+    deadlineTimer?.cancel()
+    task?.cancel()
+  }
+
+  /// The deadline passed: the caller gets DEADLINE_EXCEEDED and the handler is cancelled.
+  func deadlineExpired() {
+    guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    started = nil
+    connection.sendStatus(id: id, error: .deadlineExceeded())
+    task?.cancel()
+  }
+
+  // MARK: From the handler
+
+  /// Ends the call with a status, nil for OK, sending `response` first when OK.
+  func finish(_ error: RPCError?) {
+    let connection = connection
+    if connection.loop.inEventLoop {
+      finishOnLoop(error)
+    } else {
+      connection.loop.execute { [self] in finishOnLoop(error) }
+    }
+  }
+
+  private func finishOnLoop(_ error: RPCError?) {
+    guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    deadlineTimer?.cancel()
+    var error = error
+    if let response, error == nil {
+      let limit = connection.peerMessageLimit
+      if response.count > limit {
+        error = .messageTooLarge(response.count, limit: limit)
+      } else {
+        connection.sendMessage(id: id, data: response)
+      }
+    }
+    connection.sendStatus(id: id, error: error, flushIfIdle: true)
+  }
+}
