@@ -27,13 +27,15 @@ extension ProtoSchema {
   ///   `invalidUTF8` when a string field is not valid UTF-8.
   public func decode(_ buffer: UnsafeRawBufferPointer) throws(ProtoError) -> ProtoFields {
     // Small messages unpack into stack memory; the field tree copies what it keeps.
-    try ProtoUnpackScratch.with { scratch in
+    var result: Result<ProtoFields, ProtoError>!
+    ProtoUnpackScratch.with { scratch in
       let allocator = scratch.assumingMemoryBound(to: ProtobufCAllocator.self)
       let message = protobuf_c_message_unpack(
         descriptor, allocator, buffer.count,
         buffer.baseAddress?.assumingMemoryBound(to: UInt8.self))
-      return Result { () throws(ProtoError) in try takeUnpacked(message, allocator) }
-    }.get()
+      result = Result { () throws(ProtoError) in try takeUnpacked(message, allocator) }
+    }
+    return try result.get()
   }
 
   private func takeUnpacked(

@@ -21,9 +21,10 @@ public enum ProtoUnpackScratch {
 
   /// Calls `body` with a `ProtobufCAllocator *` over `byteCount` bytes of stack memory. The
   /// memory is gone when `body` returns: free everything unpacked with it before then.
-  public static func with<Result>(
-    byteCount: Int = 2048, _ body: (UnsafeMutableRawPointer) -> Result
-  ) -> Result {
+  ///
+  /// Not generic, so that callers in other modules do not instantiate generic metadata on
+  /// every call: `body` passes its result out through a variable it captures.
+  public static func with(byteCount: Int = 2048, _ body: (UnsafeMutableRawPointer) -> Void) {
     withUnsafeTemporaryAllocation(byteCount: byteCount, alignment: 16) { scratch in
       let start = scratch.baseAddress!
       var bump = Bump(start: start, end: start + scratch.count, cursor: start)

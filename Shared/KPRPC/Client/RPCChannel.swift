@@ -57,6 +57,10 @@ public final class RPCChannel: Sendable {
   // MARK: Calls
 
   /// Calls a unary method.
+  ///
+  /// Inlinable, so that encoding and decoding are compiled for the concrete message types at
+  /// the call site; the rest of the call is not generic.
+  @inlinable
   public func unary<Request, Response>(
     _ method: ProtoMethod<Request, Response>,
     _ request: Request,
@@ -70,7 +74,8 @@ public final class RPCChannel: Sendable {
   /// The body of a unary call, on serialized messages: the generic wrapper above only encodes
   /// and decodes, so the rest runs as code specialised once rather than through generic
   /// metadata on every call.
-  private func unaryBytes(
+  @usableFromInline
+  func unaryBytes(
     _ path: String, idempotent: Bool, _ requestBytes: [UInt8], options: CallOptions
   ) async throws(RPCError) -> [UInt8] {
     let deadline = try effectiveDeadline(options)
@@ -401,6 +406,7 @@ public final class RPCChannel: Sendable {
     }
   }
 
+  @usableFromInline
   static func decode<Message: ProtoMessage>(
     _ type: Message.Type, _ data: [UInt8]
   ) throws(RPCError) -> Message {

@@ -25,8 +25,9 @@ enum EnvelopeCodec {
   ///   a string field is not valid UTF-8.
   static func decode(_ frame: UnsafeRawBufferPointer) throws(FrameError) -> Kp_Wire_V1_Envelope {
     // The C structs unpack into stack memory, and everything is copied out before it goes.
-    try ProtoUnpackScratch.with { scratch in
-      Result { () throws(FrameError) in
+    var result: Result<Kp_Wire_V1_Envelope, FrameError>!
+    ProtoUnpackScratch.with { scratch in
+      result = Result { () throws(FrameError) in
         let allocator = scratch.assumingMemoryBound(to: ProtobufCAllocator.self)
         let bytes = frame.baseAddress?.assumingMemoryBound(to: UInt8.self)
         guard let message = kp__wire__v1__envelope__unpack(allocator, frame.count, bytes) else {
@@ -41,7 +42,8 @@ enum EnvelopeCodec {
         envelope.kind = try kind(of: message.pointee)
         return envelope
       }
-    }.get()
+    }
+    return try result.get()
   }
 
   private static func kind(

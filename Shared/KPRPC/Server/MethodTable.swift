@@ -10,6 +10,7 @@ public struct MethodTable: Sendable {
   }
 
   /// How a method's handler takes its messages.
+  @usableFromInline
   enum Handler: Sendable {
     /// One request in, one response out: the server runs it once the request is complete.
     case unary(@Sendable ([UInt8], ServerContext) async throws -> [UInt8])
@@ -18,6 +19,7 @@ public struct MethodTable: Sendable {
   }
 
   /// The byte-level operations of one call, for erased handlers.
+  @usableFromInline
   struct CallIO: Sendable {
     let next: @Sendable () async throws(RPCError) -> [UInt8]?
     let send: @Sendable ([UInt8]) async throws(RPCError) -> Void
@@ -29,6 +31,10 @@ public struct MethodTable: Sendable {
   public init() {}
 
   /// Adds a unary method: one request, one response.
+  ///
+  /// Inlinable, so that the handler's wrapper is compiled for the concrete message types in
+  /// the service's module instead of running generically on every call.
+  @inlinable
   public mutating func unary<Request, Response>(
     _ method: ProtoMethod<Request, Response>,
     callers: CallerPolicy,
@@ -87,7 +93,8 @@ public struct MethodTable: Sendable {
       })
   }
 
-  private mutating func add(_ path: String, _ policy: CallerPolicy, _ handler: Handler) {
+  @usableFromInline
+  mutating func add(_ path: String, _ policy: CallerPolicy, _ handler: Handler) {
     precondition(entries[path] == nil, "method \(path) registered twice")
     entries[path] = Entry(path: path, policy: policy, handler: handler)
   }
@@ -109,7 +116,8 @@ public struct MethodTable: Sendable {
     return try decode(Request.self, bytes)
   }
 
-  private static func decode<Request: ProtoMessage>(
+  @usableFromInline
+  static func decode<Request: ProtoMessage>(
     _ type: Request.Type, _ bytes: [UInt8]
   ) throws(RPCError) -> Request {
     do {
