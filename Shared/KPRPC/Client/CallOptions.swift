@@ -5,6 +5,8 @@ public struct CallOptions: Sendable {
   public var timeout: Duration?
   /// Metadata to send. The trace id of the call being served is added when absent.
   public var metadata: Metadata
+  /// The trace id of the call being served when this one was made, set by the channel.
+  var inheritedTraceID: String?
 
   /// Makes options.
   public init(timeout: Duration? = nil, metadata: Metadata = Metadata()) {

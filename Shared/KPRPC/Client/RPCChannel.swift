@@ -78,8 +78,9 @@ public final class RPCChannel: Sendable {
   func unaryBytes(
     _ path: String, idempotent: Bool, _ requestBytes: [UInt8], options: CallOptions
   ) async throws(RPCError) -> [UInt8] {
-    let deadline = try effectiveDeadline(options)
-    let options = try intercepted(path, options)
+    var options = options
+    let deadline = try effectiveDeadline(&options)
+    options = try intercepted(path, options)
     let started = MonotonicInstant.now()
     var attempt = 1
     while true {
@@ -142,8 +143,9 @@ public final class RPCChannel: Sendable {
     _ request: Request,
     options: CallOptions = CallOptions()
   ) throws(RPCError) -> ResponseStream<Response> {
-    let deadline = try effectiveDeadline(options)
-    let options = try intercepted(method.path, options)
+    var options = options
+    let deadline = try effectiveDeadline(&options)
+    options = try intercepted(method.path, options)
     let bytes = request.serializedBytes()
     let call = try startCall(
       method.path, options: options, deadline: deadline, firstMessageSize: bytes.count
@@ -160,8 +162,9 @@ public final class RPCChannel: Sendable {
     options: CallOptions = CallOptions(),
     _ body: (MessageWriter<Request>) async throws -> Void
   ) async throws(RPCError) -> Response {
-    let deadline = try effectiveDeadline(options)
-    let options = try intercepted(method.path, options)
+    var options = options
+    let deadline = try effectiveDeadline(&options)
+    options = try intercepted(method.path, options)
     let started = MonotonicInstant.now()
     do {
       let response = try await clientStreamingCall(
@@ -210,8 +213,9 @@ public final class RPCChannel: Sendable {
     options: CallOptions = CallOptions(),
     _ body: (MessageWriter<Request>, ResponseStream<Response>) async throws -> Void
   ) async throws(RPCError) {
-    let deadline = try effectiveDeadline(options)
-    let options = try intercepted(method.path, options)
+    var options = options
+    let deadline = try effectiveDeadline(&options)
+    options = try intercepted(method.path, options)
     let call = try startCall(method.path, options: options, deadline: deadline) { _, _ in }
     let writer = MessageWriter<Request>(sendBytes: { bytes async throws(RPCError) in
       try await call.send(bytes)
@@ -261,11 +265,16 @@ public final class RPCChannel: Sendable {
     }
   }
 
-  private func effectiveDeadline(_ options: CallOptions) throws(RPCError) -> MonotonicInstant {
+  /// The call's deadline: its timeout, or the time left on the call being served, whichever
+  /// ends first. Reads the current server context once and keeps its trace id in `options`.
+  private func effectiveDeadline(_ options: inout CallOptions) throws(RPCError)
+    -> MonotonicInstant
+  {
     let now = MonotonicInstant.now()
     var deadline = now.advanced(by: options.timeout ?? configuration.defaultTimeout)
-    if let inherited = ServerContext.current?.deadline {
-      deadline = min(deadline, inherited)
+    if let serving = ServerContext.current {
+      options.inheritedTraceID = serving.traceID
+      if let inherited = serving.deadline { deadline = min(deadline, inherited) }
     }
     guard deadline > now else { throw .deadlineExceeded() }
     return deadline
@@ -301,7 +310,7 @@ public final class RPCChannel: Sendable {
     let call = endpoint(connection)
     var metadata = options.metadata
     if metadata[MetadataKey.traceID] == nil {
-      metadata.add(MetadataKey.traceID, ServerContext.current?.traceID ?? TraceID.make())
+      metadata.add(MetadataKey.traceID, options.inheritedTraceID ?? TraceID.make())
     }
     let timeout = MonotonicInstant.now().duration(to: deadline)
     let loop = connection.loop

@@ -64,9 +64,10 @@ public struct Metadata: Sendable, Equatable {
   /// A key as stored: lowercased. Keys are almost always lowercase ASCII already, and then
   /// the key itself is returned without building a new string.
   static func normalized(_ key: String) -> String {
-    let alreadyLowercase = key.utf8.allSatisfy { byte in
-      byte < 0x80 && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-    }
+    let alreadyLowercase =
+      key.utf8.withContiguousStorageIfAvailable { bytes in
+        bytes.allSatisfy { $0 < 0x80 && ($0 < UInt8(ascii: "A") || $0 > UInt8(ascii: "Z")) }
+      } ?? false
     return alreadyLowercase ? key : key.lowercased()
   }
 
