@@ -46,6 +46,11 @@ public enum MeshService {
       Setting(
         "shutdown-grace-seconds", help: "How long a drain lets in-flight calls finish.",
         valueName: "seconds", default: "10"),
+      Setting(
+        "busy-poll-microseconds",
+        help: "How long each event loop polls after work before it sleeps (0: never); spends "
+          + "processor time to answer the next call sooner.",
+        valueName: "microseconds", default: "0"),
     ]
   }
 
@@ -96,6 +101,8 @@ public enum MeshService {
         metricsAddress = try address(configuration, "metrics-address")
         server = try makeServer(
           service: service, configuration: configuration, services: services, logger: logger)
+        EventLoopGroup.shared.busyPoll = .microseconds(
+          try configuration.integer("busy-poll-microseconds", in: 0...1_000_000))
       } catch let error as ConfigurationError {
         logger.error("invalid configuration", ["error": error.message])
         return ServiceCommand.usageExitStatus

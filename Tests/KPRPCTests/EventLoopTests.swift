@@ -3,6 +3,10 @@ import Testing
 
 @testable import KPRPC
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 @Suite("Event loop")
 struct EventLoopTests {
   /// Runs `body` on the loop and returns its result.
@@ -65,6 +69,58 @@ struct EventLoopTests {
       let mine = values.filter { $0 / 1_000 == sender }
       #expect(mine == mine.sorted())
     }
+  }
+
+  @Test("a busy-polling loop polls for its budget after work, then sleeps; work and timers run")
+  func busyPoll() async throws {
+    let loop = EventLoop(name: "test-loop")
+    defer { loop.shutdown() }
+    #expect(loop.busyPoll == .zero)
+    loop.busyPoll = .milliseconds(60)
+    #expect(loop.busyPoll == .milliseconds(60))
+
+    // Work and timers run while the loop polls.
+    let fired = Fired()
+    let scheduled = await onLoop(loop) {
+      loop.scheduleTimer(after: .milliseconds(20)) { fired.add(1) }
+      return loop.scheduledTimerCount
+    }
+    #expect(scheduled == 1)
+    for index in 0..<100 { #expect(await onLoop(loop) { index } == index) }
+    let deadline = ContinuousClock.now + .seconds(5)
+    while fired.values.isEmpty && ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(5))
+    }
+    #expect(fired.values == [1])
+
+    // Right after work, the loop spends its budget polling: most of 60 ms of processor time.
+    let start = await onLoop(loop) { Self.threadCPUTime() }
+    try await Task.sleep(for: .milliseconds(250))
+    let afterBudget = await onLoop(loop) { Self.threadCPUTime() }
+    let polled = afterBudget - start
+    #expect(polled >= .milliseconds(15), "polled for \(polled)")
+    #expect(polled < .milliseconds(200), "polled for \(polled)")
+
+    // Idle longer than the budget, it sleeps: a loop that kept polling would use the whole
+    // 400 ms. The measurement starts after the last job's budget has run out.
+    let idleStart = await onLoop(loop) { Self.threadCPUTime() }
+    try await Task.sleep(for: .milliseconds(400))
+    let idleEnd = await onLoop(loop) { Self.threadCPUTime() }
+    #expect(idleEnd - idleStart < .milliseconds(150), "used \(idleEnd - idleStart) while idle")
+
+    // Zero turns polling off again: the loop sleeps at once after work.
+    loop.busyPoll = .zero
+    let offStart = await onLoop(loop) { Self.threadCPUTime() }
+    try await Task.sleep(for: .milliseconds(200))
+    let offEnd = await onLoop(loop) { Self.threadCPUTime() }
+    #expect(offEnd - offStart < .milliseconds(10), "used \(offEnd - offStart) with polling off")
+  }
+
+  /// The processor time of the calling thread.
+  private static func threadCPUTime() -> Duration {
+    var spec = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+    return .seconds(spec.tv_sec) + .nanoseconds(spec.tv_nsec)
   }
 }
 

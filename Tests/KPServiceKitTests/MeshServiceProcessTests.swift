@@ -63,7 +63,7 @@ struct MeshServiceProcessTests {
       .flatMap { Int($0.dropFirst(name.count + 1)) }
   }
 
-  @Test("kp-knowledge serves health over mutual TLS, metrics over HTTP, and drains on SIGTERM")
+  @Test("kp-knowledge, its loops busy polling, serves health and metrics and drains on SIGTERM")
   func serveAndDrain() async throws {
     TLSRuntime.ignoreSIGPIPE()
     let binary = Self.binaryDirectory.appendingPathComponent("kp-knowledge")
@@ -77,6 +77,7 @@ struct MeshServiceProcessTests {
     process.arguments = [
       "--listen-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
       "--certs-dir", certs.path, "--shutdown-grace-seconds", "5",
+      "--busy-poll-microseconds", "50",
     ]
     let output = Pipe()
     process.standardError = output
@@ -144,5 +145,32 @@ struct MeshServiceProcessTests {
     // A setting that points nowhere is a usage error.
     #expect(process.terminationStatus == 2)
     #expect(text.contains("/nonexistent/kp-certs/knowledge.pem is missing"))
+  }
+
+  @Test("a busy-poll budget out of range stops start-up with a message naming the setting")
+  func busyPollOutOfRange() async throws {
+    let binary = Self.binaryDirectory.appendingPathComponent("kp-knowledge")
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path))
+    let mesh = try TestMesh()
+    let certs = try certificates(mesh, services: ["knowledge"])
+    defer { try? FileManager.default.removeItem(at: certs) }
+    for value in ["-1", "1000001", "fast"] {
+      let process = Process()
+      process.executableURL = binary
+      process.arguments = [
+        "--listen-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
+        "--certs-dir", certs.path, "--busy-poll-microseconds", value,
+      ]
+      let output = Pipe()
+      process.standardError = output
+      try process.run()
+      process.waitUntilExit()
+      let text = String(
+        decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      #expect(process.terminationStatus == 2, "\(value)")
+      #expect(
+        text.contains("setting 'busy-poll-microseconds' is '\(value)'")
+          && text.contains("a whole number from 0 to 1000000"), "\(text)")
+    }
   }
 }

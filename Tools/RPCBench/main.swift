@@ -1,15 +1,16 @@
 // kp-bench-rpc: the Swift side of `bench/rpc`. Unary echo of a 100-byte payload over mutual TLS
 // on loopback, with the certificates `scripts/make-dev-certs` writes.
 //
-//   kp-bench-rpc serve --port P --certs DIR [--loops N]
+//   kp-bench-rpc serve --port P --certs DIR [--loops N] [--busy-poll-us U]
 //       Serves the echo method as `knowledge`; prints `ready <port>`, then answers each `rss`
 //       line on stdin with `rss <kB> connections <n>`; stops when stdin closes or on SIGTERM.
 //   kp-bench-rpc drive --port P --concurrency N --duration S --max-calls M --warmup S
-//       --certs DIR [--connections K] [--loops L] [--pin 0|1] [--dump FILE]
+//       --certs DIR [--connections K] [--loops L] [--pin 0|1] [--busy-poll-us U] [--dump FILE]
 //       Calls as `load` from N tasks over K connections (one channel each, on loop j % L);
 //       with `--pin 1` each task prefers its connection's loop as executor. Prints one JSON
 //       line with calls_per_s, p50_us, p99_us and errors of the measured phase (after the
 //       warm-up); `--dump` also writes each call's latency in microseconds, one a line.
+//       `--busy-poll-us` (both commands, default 0) sets the event loops' busy polling.
 //   kp-bench-rpc idle --port P --connections N --certs DIR
 //       Opens N connections, each with one call, prints `ready <n>` and holds them until stdin
 //       closes.
@@ -174,9 +175,11 @@ func serve(_ options: Options) async throws {
   var configuration = RPCServerConfiguration()
   configuration.address = SocketAddress(host: "127.0.0.1", port: try options.int("port"))
   let loops = try options.int("loops", default: System.coreCount)
+  let group = EventLoopGroup(loopCount: loops, name: "kp-serve")
+  group.busyPoll = .microseconds(try options.int("busy-poll-us", default: 0))
   let server = RPCServer(
     configuration: configuration, tls: try serverContext(certs: certs),
-    services: [BenchEchoService()], group: EventLoopGroup(loopCount: loops, name: "kp-serve"))
+    services: [BenchEchoService()], group: group)
   try server.start()
   emit("ready \(server.port)")
   while let line = readLine() {
@@ -254,6 +257,7 @@ func drive(_ options: Options) async throws {
 
   let tls = try clientContext(certs: certs)
   let group = EventLoopGroup(loopCount: loopCount, name: "kp-drive")
+  group.busyPoll = .microseconds(try options.int("busy-poll-us", default: 0))
   // Connected one after another, channel j's connection lands on loop j % loopCount.
   var channels: [RPCChannel] = []
   for _ in 0..<connections {

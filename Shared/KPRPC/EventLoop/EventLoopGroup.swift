@@ -11,6 +11,13 @@ public final class EventLoopGroup: Sendable {
     loops = (0..<max(1, loopCount)).map { EventLoop(name: "\(name)-\($0)") }
   }
 
+  /// How long each loop polls after a turn that did work before it sleeps; see
+  /// ``EventLoop/busyPoll``. Default: zero, never poll. Setting it sets every loop's.
+  public var busyPoll: Duration {
+    get { loops[0].busyPoll }
+    set { for loop in loops { loop.busyPoll = newValue } }
+  }
+
   /// The loop to use for the next connection.
   public func next() -> EventLoop {
     let index = nextIndex.add(1, ordering: .relaxed).oldValue
