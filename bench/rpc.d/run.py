@@ -110,7 +110,7 @@ def main() -> None:
             timeout,
         )
 
-    runs = {key: [] for key in ("floor", "kp_c1", "grpc_c1", "kp_c64", "grpc_c64")}
+    runs = {key: [] for key in ("floor", "tcp", "kp_c1", "grpc_c1", "kp_c64", "grpc_c64")}
     # The runtime's opt-in busy polling (EventLoop.busyPoll), measured beside the default on a
     # server of its own; it is not the default, so no target is judged on it.
     busy_poll_us = args.busy_poll_us
@@ -134,6 +134,10 @@ def main() -> None:
             log(f"round {repeat}/{args.repeats}: floor, concurrency 1, concurrency 64")
             runs["floor"].append(
                 run_json([args.floor, args.certs, str(rounds), str(rounds // 10)], timeout))
+            # The same exchange without TLS: the kernel's part, mostly waking the other side.
+            runs["tcp"].append(
+                run_json([args.floor, args.certs, str(rounds), str(rounds // 10), "plain"],
+                         timeout))
             runs["kp_c1"].append(swift_drive(kp.port, 1, c1_args))
             runs["grpc_c1"].append(grpc_drive(grpc_server.port, 1))
             runs["kp_c64"].append(swift_drive(kp.port, 64, c64_args))
@@ -201,9 +205,13 @@ def main() -> None:
             "round_trips_per_s": med("floor", "round_trips_per_s"),
             "p50_us": med("floor", "p50_us"), "p99_us": med("floor", "p99_us"),
         },
+        "tcp_c1": {
+            "round_trips_per_s": med("tcp", "round_trips_per_s"),
+            "p50_us": med("tcp", "p50_us"), "p99_us": med("tcp", "p99_us"),
+        },
         "errors": {
             key: sum(run.get("errors", 0) for run in values)
-            for key, values in runs.items() if key != "floor"
+            for key, values in runs.items() if key not in ("floor", "tcp")
         },
         "kp_server_rss_after_load_mb": round(kp_rss_loaded, 1),
         "grpcio_server_rss_after_load_mb": round(grpc_rss_loaded, 1),
@@ -258,6 +266,7 @@ def main() -> None:
     row("KnowledgePlane kp/1", figures["kp_c1"], figures["kp_c64"])
     row("grpcio (aio, Python)", figures["grpcio_c1"], figures["grpcio_c64"])
     row("C floor (OpenSSL TLS 1.3)", figures["floor_c1"], None)
+    row("C ping-pong over bare TCP (no TLS)", figures["tcp_c1"], None)
     if busy_poll_us > 0:
         row(f"kp/1 with busy polling {busy_poll_us} us (opt-in)", figures["kp_c1_busy_poll"],
             figures["kp_c64_busy_poll"])

@@ -3,10 +3,11 @@
  * authentication on loopback. Each round trip is a 4-byte big-endian length and 100 bytes one
  * way and the same back; TCP_NODELAY on both sides. The server is a forked child process.
  *
- *   tls_pingpong CERTS_DIR ROUNDS WARMUP_ROUNDS
+ *   tls_pingpong CERTS_DIR ROUNDS WARMUP_ROUNDS [plain]
  *
- * Uses CERTS_DIR/ca.pem, knowledge.pem/.key (server) and load.pem/.key (client). Prints one
- * JSON line: rounds, round_trips_per_s, p50_us, p99_us.
+ * Uses CERTS_DIR/ca.pem, knowledge.pem/.key (server) and load.pem/.key (client). With `plain`
+ * the same exchange runs over bare TCP, without TLS: what the kernel and the wake-ups alone
+ * cost. Prints one JSON line: rounds, round_trips_per_s, p50_us, p99_us.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -54,16 +55,29 @@ static SSL_CTX *make_ctx(int server, const char *dir, const char *name) {
   return ctx;
 }
 
+/* Set in plain mode: the socket this process reads and writes without TLS. */
+static int plain_fd = -1;
+
+/* Reads up to length bytes: SSL_read, or read(2) in plain mode. */
+static int read_some(SSL *ssl, unsigned char *buffer, int length) {
+  if (plain_fd >= 0) return (int)read(plain_fd, buffer, (size_t)length);
+  return SSL_read(ssl, buffer, length);
+}
+
 static void read_full(SSL *ssl, unsigned char *buffer, int length) {
   int done = 0;
   while (done < length) {
-    int n = SSL_read(ssl, buffer + done, length - done);
-    if (n <= 0) die("SSL_read");
+    int n = read_some(ssl, buffer + done, length - done);
+    if (n <= 0) die("read");
     done += n;
   }
 }
 
 static void write_full(SSL *ssl, const unsigned char *buffer, int length) {
+  if (plain_fd >= 0) {
+    if (write(plain_fd, buffer, (size_t)length) != length) die("write");
+    return;
+  }
   if (SSL_write(ssl, buffer, length) != length) die("SSL_write");
 }
 
@@ -72,17 +86,21 @@ static void set_nodelay(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
-static void serve(int listener, const char *dir) {
-  SSL_CTX *ctx = make_ctx(1, dir, "knowledge");
+static void serve(int listener, const char *dir, int plain) {
   int fd = accept(listener, NULL, NULL);
   if (fd < 0) die("accept");
   set_nodelay(fd);
-  SSL *ssl = SSL_new(ctx);
-  SSL_set_fd(ssl, fd);
-  if (SSL_accept(ssl) != 1) die("SSL_accept");
+  SSL *ssl = NULL;
+  if (plain) {
+    plain_fd = fd;
+  } else {
+    ssl = SSL_new(make_ctx(1, dir, "knowledge"));
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) != 1) die("SSL_accept");
+  }
   unsigned char frame[FRAME];
   for (;;) {
-    int n = SSL_read(ssl, frame, 4);
+    int n = read_some(ssl, frame, 4);
     if (n <= 0) break;
     if (n < 4) read_full(ssl, frame + n, 4 - n);
     uint32_t length = ((uint32_t)frame[0] << 24) | ((uint32_t)frame[1] << 16) |
@@ -91,7 +109,7 @@ static void serve(int listener, const char *dir) {
     read_full(ssl, frame + 4, PAYLOAD);
     write_full(ssl, frame, FRAME);
   }
-  SSL_free(ssl);
+  if (ssl) SSL_free(ssl);
   close(fd);
   exit(0);
 }
@@ -102,8 +120,9 @@ static int compare(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 4) {
-    fprintf(stderr, "usage: tls_pingpong CERTS_DIR ROUNDS WARMUP_ROUNDS\n");
+  int plain = argc == 5 && strcmp(argv[4], "plain") == 0;
+  if (argc != 4 && !plain) {
+    fprintf(stderr, "usage: tls_pingpong CERTS_DIR ROUNDS WARMUP_ROUNDS [plain]\n");
     return 2;
   }
   const char *dir = argv[1];
@@ -120,16 +139,20 @@ int main(int argc, char **argv) {
 
   pid_t child = fork();
   if (child < 0) die("fork");
-  if (child == 0) serve(listener, dir);
+  if (child == 0) serve(listener, dir, plain);
   close(listener);
 
-  SSL_CTX *ctx = make_ctx(0, dir, "load");
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) die("connect");
   set_nodelay(fd);
-  SSL *ssl = SSL_new(ctx);
-  SSL_set_fd(ssl, fd);
-  if (SSL_connect(ssl) != 1) die("SSL_connect");
+  SSL *ssl = NULL;
+  if (plain) {
+    plain_fd = fd;
+  } else {
+    ssl = SSL_new(make_ctx(0, dir, "load"));
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) != 1) die("SSL_connect");
+  }
 
   unsigned char out[FRAME], in[FRAME];
   out[0] = 0, out[1] = 0, out[2] = 0, out[3] = PAYLOAD;
@@ -151,7 +174,7 @@ int main(int argc, char **argv) {
   double seconds = (double)(now_ns() - begin) / 1e9;
   if (memcmp(in, out, FRAME) != 0) die("echo mismatch");
 
-  SSL_shutdown(ssl);
+  if (ssl) SSL_shutdown(ssl);
   close(fd);
   waitpid(child, NULL, 0);
 
