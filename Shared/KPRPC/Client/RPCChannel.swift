@@ -322,10 +322,15 @@ public final class RPCChannel: Sendable {
       {
       case .success(let id):
         call.id = id
+        firstFrames(connection, id)
+        // Alone on its connection, the call's first frames go out now rather than at the end
+        // of the loop's turn: the server starts while this side arms the deadline and the
+        // caller suspends. Calls sharing a connection keep sharing one write per turn.
+        connection.flushIfOnlyCall(id)
+        guard connection.hasCall(id) else { return }
         call.deadlineTimer = loop.scheduleTimer(at: deadline) {
           connection.cancelCall(id: id, error: .deadlineExceeded())
         }
-        firstFrames(connection, id)
       case .failure(let error):
         call.terminate(error, trailers: Metadata())
       }

@@ -383,6 +383,15 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     scheduleIdleCheckIfNeeded()
   }
 
+  /// Whether a call is open on this connection.
+  func hasCall(_ id: UInt64) -> Bool { calls[id] != nil }
+
+  /// Writes the pending output now when `id` is the only open call, instead of at the end of
+  /// the loop's turn: no other call's frames could join the write.
+  func flushIfOnlyCall(_ id: UInt64) {
+    if calls.count == 1 && calls[id] != nil { flush() }
+  }
+
   /// Reports consumed bytes of a call so the peer gets more credit.
   func consumed(id: UInt64, bytes: Int) {
     if let action = machine.consumed(id: id, bytes: bytes) { perform(action) }

@@ -86,32 +86,11 @@ public final class RPCMetrics: Sendable {
   }
 }
 
-/// Records every call's status and duration in an `RPCMetrics`.
-struct MetricsInterceptor: ServerInterceptor {
-  let metrics: RPCMetrics
-
-  func intercept(
-    _ context: ServerContext,
-    next: @Sendable (ServerContext) async throws -> Void
-  ) async throws {
-    let start = MonotonicInstant.now()
-    var code = RPCError.Code.ok
-    defer {
-      let elapsed = start.duration(to: .now())
-      let seconds = Double(elapsed.nanosecondsClamped) / 1e9
-      metrics.record(method: context.method, code: code, seconds: seconds)
-    }
-    do {
-      try await next(context)
-    } catch let error as RPCError {
-      code = error.code
-      throw error
-    } catch is CancellationError {
-      code = .cancelled
-      throw CancellationError()
-    } catch {
-      code = .internalError
-      throw error
-    }
+extension RPCMetrics {
+  /// Records a call a server handled: how it ended (nil for OK) and how long its handler and
+  /// interceptors ran.
+  func record(call method: String, outcome: RPCError?, elapsed: Duration) {
+    let seconds = Double(elapsed.nanosecondsClamped) / 1e9
+    record(method: method, code: outcome?.code ?? .ok, seconds: seconds)
   }
 }

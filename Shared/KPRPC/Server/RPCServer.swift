@@ -39,7 +39,8 @@ public final class RPCServer: Sendable {
   ///
   /// - Parameters:
   ///   - services: the services to offer; the health service is added to them.
-  ///   - interceptors: run around every call, outermost first, after the metrics interceptor.
+  ///   - interceptors: run around every call, outermost first. The server records each call's
+  ///     metrics itself, timing the whole chain, once the call's status is sent.
   public init(
     configuration: RPCServerConfiguration = RPCServerConfiguration(),
     tls: TLSContext,
@@ -61,7 +62,7 @@ public final class RPCServer: Sendable {
     HealthService(status: health).register(into: &table)
     for service in services { service.register(into: &table) }
     methods = table.entries
-    self.interceptors = [MetricsInterceptor(metrics: metrics)] + interceptors
+    self.interceptors = interceptors
   }
 
   /// The port the server listens on (after `start()`).
@@ -204,9 +205,10 @@ public final class RPCServer: Sendable {
   ) -> ServerUnaryCall {
     let chain = interceptors
     let logger = logger
-    let loop = connection.loop
+    let metrics = metrics
     let call = ServerUnaryCall(id: id, connection: connection) { call, request, extra in
       Task(executorPreference: call.connection.loop) {
+        let started = MonotonicInstant.now()
         let outcome = await Self.outcome(of: context, chain, logger) { context in
           guard let request else {
             throw RPCError(.invalidArgument, "the call ended without a request message")
@@ -216,12 +218,12 @@ public final class RPCServer: Sendable {
           }
           call.response = try await handler(request, context)
         }
+        let elapsed = started.duration(to: .now())
         call.finish(outcome)
+        metrics.record(call: context.method, outcome: outcome, elapsed: elapsed)
       }
     }
-    if let deadline {
-      call.deadlineTimer = loop.scheduleTimer(at: deadline) { [call] in call.deadlineExpired() }
-    }
+    if let deadline { call.armDeadline(at: deadline) }
     return call
   }
 
@@ -240,11 +242,15 @@ public final class RPCServer: Sendable {
       send: { (bytes: [UInt8]) async throws(RPCError) in try await call.send(bytes) })
     let chain = interceptors
     let logger = logger
+    let metrics = metrics
     call.task = Task(executorPreference: connection.loop) {
+      let started = MonotonicInstant.now()
       let outcome = await Self.outcome(of: context, chain, logger) { context in
         try await run(io, context)
       }
+      let elapsed = started.duration(to: .now())
       call.finish(outcome)
+      metrics.record(call: context.method, outcome: outcome, elapsed: elapsed)
     }
     return call
   }

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// A unary call needs none of a stream's machinery: no queue of received messages for a
 /// handler to wait on, and no send window, since one message may always be sent on a new call.
-final class ServerUnaryCall: CallEndpoint, @unchecked Sendable {
+final class ServerUnaryCall: CallEndpoint, EventLoopFlushable, @unchecked Sendable {
   let id: UInt64
   let connection: Connection
   private let ended = Atomic<Bool>(false)
@@ -14,6 +14,7 @@ final class ServerUnaryCall: CallEndpoint, @unchecked Sendable {
   private var request: [UInt8]?
   private var extraRequests = false
   private var started: (@Sendable (ServerUnaryCall, [UInt8]?, Bool) -> Task<Void, Never>)?
+  private var pendingDeadline: MonotonicInstant?
 
   /// The handler's response, written by the handler's task before it calls `finish`.
   var response: [UInt8]?
@@ -33,6 +34,21 @@ final class ServerUnaryCall: CallEndpoint, @unchecked Sendable {
 
   /// Whether the call is over (status sent, cancelled, timed out or disconnected).
   var isEnded: Bool { ended.load(ordering: .acquiring) }
+
+  /// Arms the call's deadline at the end of the loop's turn, if the call is still open then:
+  /// a handler that answers within the turn it was started in never needs the timer, and
+  /// arming it does not delay the response. Call on the loop.
+  func armDeadline(at deadline: MonotonicInstant) {
+    pendingDeadline = deadline
+    connection.loop.scheduleFlush(self)
+  }
+
+  func flushScheduledOutput() {
+    guard let deadline = pendingDeadline else { return }
+    pendingDeadline = nil
+    guard !isEnded else { return }
+    deadlineTimer = connection.loop.scheduleTimer(at: deadline) { [self] in deadlineExpired() }
+  }
 
   // MARK: From the connection (loop)
 
