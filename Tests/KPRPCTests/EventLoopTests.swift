@@ -75,11 +75,16 @@ struct EventLoopTests {
   func busyPoll() async throws {
     let loop = EventLoop(name: "test-loop")
     defer { loop.shutdown() }
+
+    // Off by default: work does not make the loop poll.
     #expect(loop.busyPoll == .zero)
-    loop.busyPoll = .milliseconds(60)
-    #expect(loop.busyPoll == .milliseconds(60))
+    #expect(await onLoop(loop) { 1 } == 1)
+    try await Task.sleep(for: .milliseconds(50))
+    #expect(loop.busyPollCount == 0)
 
     // Work and timers run while the loop polls.
+    loop.busyPoll = .milliseconds(60)
+    #expect(loop.busyPoll == .milliseconds(60))
     let fired = Fired()
     let scheduled = await onLoop(loop) {
       loop.scheduleTimer(after: .milliseconds(20)) { fired.add(1) }
@@ -93,27 +98,36 @@ struct EventLoopTests {
     }
     #expect(fired.values == [1])
 
-    // Right after work, the loop spends its budget polling: most of 60 ms of processor time.
-    let start = await onLoop(loop) { Self.threadCPUTime() }
-    try await Task.sleep(for: .milliseconds(250))
-    let afterBudget = await onLoop(loop) { Self.threadCPUTime() }
-    let polled = afterBudget - start
-    #expect(polled >= .milliseconds(15), "polled for \(polled)")
-    #expect(polled < .milliseconds(200), "polled for \(polled)")
-
-    // Idle longer than the budget, it sleeps: a loop that kept polling would use the whole
-    // 400 ms. The measurement starts after the last job's budget has run out.
-    let idleStart = await onLoop(loop) { Self.threadCPUTime() }
-    try await Task.sleep(for: .milliseconds(400))
-    let idleEnd = await onLoop(loop) { Self.threadCPUTime() }
-    #expect(idleEnd - idleStart < .milliseconds(150), "used \(idleEnd - idleStart) while idle")
-
-    // Zero turns polling off again: the loop sleeps at once after work.
-    loop.busyPoll = .zero
-    let offStart = await onLoop(loop) { Self.threadCPUTime() }
+    // After work it polls; once the budget has passed with nothing to do, it sleeps.
+    let beforeWork = loop.busyPollCount
+    #expect(await onLoop(loop) { 2 } == 2)
     try await Task.sleep(for: .milliseconds(200))
-    let offEnd = await onLoop(loop) { Self.threadCPUTime() }
-    #expect(offEnd - offStart < .milliseconds(10), "used \(offEnd - offStart) with polling off")
+    let afterBudget = loop.busyPollCount
+    #expect(afterBudget > beforeWork)
+    let idleStart = await onLoop(loop) { Self.threadCPUTime() }
+    try await Task.sleep(for: .milliseconds(200))
+    let idleCount = loop.busyPollCount
+    try await Task.sleep(for: .milliseconds(300))
+    #expect(loop.busyPollCount == idleCount, "polled while idle")
+    let idleEnd = await onLoop(loop) { Self.threadCPUTime() }
+    // Only the budget after the measuring job itself: a loop that kept polling would use 500 ms.
+    #expect(idleEnd - idleStart < .milliseconds(250), "used \(idleEnd - idleStart) while idle")
+
+    // A smaller budget takes effect at once, even within a longer window already begun.
+    loop.busyPoll = .seconds(1)
+    #expect(await onLoop(loop) { 3 } == 3)
+    loop.busyPoll = .milliseconds(1)
+    try await Task.sleep(for: .milliseconds(100))
+    let shortened = loop.busyPollCount
+    try await Task.sleep(for: .milliseconds(200))
+    #expect(loop.busyPollCount == shortened, "still polling on the old budget")
+
+    // Zero turns polling off again.
+    loop.busyPoll = .zero
+    let beforeOff = loop.busyPollCount
+    #expect(await onLoop(loop) { 4 } == 4)
+    try await Task.sleep(for: .milliseconds(100))
+    #expect(loop.busyPollCount == beforeOff)
   }
 
   /// The processor time of the calling thread.

@@ -132,6 +132,30 @@ struct UnaryCallTests {
     #expect(Self.responses(3, in: envelopes) == 1)
   }
 
+  @Test("a call that arrives with its time all but spent ends with DEADLINE_EXCEEDED, unanswered")
+  func spentDeadline() async throws {
+    let server = try mesh.startServer(service: "knowledge", offering: [EchoService()])
+    defer { Task { await server.shutdown(grace: .zero) } }
+    let peer = try RawPeer.meshClient(mesh, port: server.port)
+
+    for id in [1, 3, 5] as [UInt64] {
+      peer.send(Self.start(id, timeoutMicros: 1))
+      peer.send(Self.request(id, bytes: 10))
+      peer.send(Self.halfClose(id))
+    }
+    peer.send(Self.start(7))
+    peer.send(Self.request(7, bytes: 10))
+    peer.send(Self.halfClose(7))
+    let envelopes = Self.read(peer, statuses: 4)
+
+    for id in [1, 3, 5] as [UInt64] {
+      #expect(Self.status(id, in: envelopes)?.code == .deadlineExceeded, "call \(id)")
+      #expect(Self.responses(id, in: envelopes) == 0, "call \(id)")
+    }
+    #expect(Self.status(7, in: envelopes)?.code == .ok)
+    #expect(Self.responses(7, in: envelopes) == 1)
+  }
+
   @Test("a call whose request never completes ends at its deadline with DEADLINE_EXCEEDED")
   func incompleteRequest() async throws {
     let server = try mesh.startServer(service: "knowledge", offering: [EchoService()])

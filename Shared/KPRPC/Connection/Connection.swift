@@ -12,7 +12,9 @@ import Synchronization
 ///
 /// All state is touched only on the loop's thread. Frames are decoded into envelopes, fed to
 /// the pure `ConnectionStateMachine`, and its actions carried out here. Output is buffered and
-/// written once per loop turn, so many small frames share one TLS record.
+/// written once per loop turn, so many small frames share one TLS record; the one call open on
+/// a connection writes at once instead (`sendStatus(flushIfIdle:)`, `flushIfOnlyCall`), since
+/// no other frames could join it.
 final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendable {
   enum Phase: Equatable { case connecting, handshaking, established, closed }
 

@@ -39,6 +39,7 @@ public final class EventLoop: @unchecked Sendable {
   private let queue = Mutex<Queue>(Queue())
   private let stopRequested = Atomic<Bool>(false)
   private let busyPollNanoseconds = Atomic<Int64>(0)
+  private let pollCount = Atomic<Int>(0)
   private nonisolated(unsafe) var threadID = pthread_t()
   private let started = DispatchSemaphore(value: 0)
   private let finished = DispatchSemaphore(value: 0)
@@ -99,8 +100,8 @@ public final class EventLoop: @unchecked Sendable {
   /// microseconds on a virtual machine whose idle processor halts. A loop that polls for a
   /// little while after each turn answers the next frame of a conversation without that cost,
   /// at the price of the processor time spent polling: at most this long after each turn
-  /// that did work, and nothing while the loop is idle for longer. Read by the loop after every
-  /// turn, so it can be changed while the loop runs. Whole microseconds, at most one second.
+  /// that did work, and nothing while the loop is idle for longer. Read by the loop on every
+  /// turn, so a change takes effect at once. Whole microseconds, at most one second.
   public var busyPoll: Duration {
     get { .nanoseconds(busyPollNanoseconds.load(ordering: .relaxed)) }
     set {
@@ -108,6 +109,9 @@ public final class EventLoop: @unchecked Sendable {
       busyPollNanoseconds.store(Int64(microseconds) * 1000, ordering: .relaxed)
     }
   }
+
+  /// How many times the loop has polled instead of sleeping, for tests.
+  var busyPollCount: Int { pollCount.load(ordering: .relaxed) }
 
   /// Whether the caller is running on this loop's thread.
   public var inEventLoop: Bool { pthread_equal(pthread_self(), threadID) != 0 }
@@ -224,12 +228,19 @@ public final class EventLoop: @unchecked Sendable {
       close(wakeDescriptor)
     }
 
-    // Until when the loop polls instead of sleeping: a while after the last turn that did work.
-    var pollUntil: UInt64 = 0
+    // When the last turn that did work ended, while busy polling is on; zero otherwise. The
+    // budget is read afresh each turn, so a change takes effect at once.
+    var lastWork: UInt64 = 0
     while !stopRequested.load(ordering: .acquiring) {
       var timeout = waitTimeoutMilliseconds()
-      if timeout != 0 && pollUntil != 0 {
-        if MonotonicInstant.now().nanoseconds < pollUntil { timeout = 0 } else { pollUntil = 0 }
+      if timeout != 0 && lastWork != 0 {
+        let budget = UInt64(busyPollNanoseconds.load(ordering: .relaxed))
+        if MonotonicInstant.now().nanoseconds &- lastWork < budget {
+          timeout = 0
+          pollCount.add(1, ordering: .relaxed)
+        } else {
+          lastWork = 0
+        }
       }
 
       let ready = epoll_wait(epollDescriptor, events, Int32(capacity), timeout)
@@ -251,11 +262,8 @@ public final class EventLoop: @unchecked Sendable {
       worked = runQueuedJobs() || worked
       runFlushes()
 
-      let budget = busyPollNanoseconds.load(ordering: .relaxed)
-      if budget == 0 {
-        pollUntil = 0
-      } else if worked {
-        pollUntil = MonotonicInstant.now().nanoseconds &+ UInt64(budget)
+      if worked && busyPollNanoseconds.load(ordering: .relaxed) > 0 {
+        lastWork = MonotonicInstant.now().nanoseconds
       }
     }
   }

@@ -40,7 +40,7 @@ public final class RPCServer: Sendable {
   /// - Parameters:
   ///   - services: the services to offer; the health service is added to them.
   ///   - interceptors: run around every call, outermost first. The server records each call's
-  ///     metrics itself, timing the whole chain, once the call's status is sent.
+  ///     metrics itself, timing the whole chain, before the call's status is sent.
   public init(
     configuration: RPCServerConfiguration = RPCServerConfiguration(),
     tls: TLSContext,
@@ -218,9 +218,10 @@ public final class RPCServer: Sendable {
           }
           call.response = try await handler(request, context)
         }
+        // Recorded before the status goes out, so a caller that has its answer sees it counted.
         let elapsed = started.duration(to: .now())
-        call.finish(outcome)
         metrics.record(call: context.method, outcome: outcome, elapsed: elapsed)
+        call.finish(outcome)
       }
     }
     if let deadline { call.armDeadline(at: deadline) }
@@ -248,9 +249,8 @@ public final class RPCServer: Sendable {
       let outcome = await Self.outcome(of: context, chain, logger) { context in
         try await run(io, context)
       }
-      let elapsed = started.duration(to: .now())
+      metrics.record(call: context.method, outcome: outcome, elapsed: started.duration(to: .now()))
       call.finish(outcome)
-      metrics.record(call: context.method, outcome: outcome, elapsed: elapsed)
     }
     return call
   }

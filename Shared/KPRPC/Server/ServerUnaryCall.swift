@@ -37,8 +37,14 @@ final class ServerUnaryCall: CallEndpoint, EventLoopFlushable, @unchecked Sendab
 
   /// Arms the call's deadline at the end of the loop's turn, if the call is still open then:
   /// a handler that answers within the turn it was started in never needs the timer, and
-  /// arming it does not delay the response. Call on the loop.
+  /// arming it does not delay the response. A deadline less than a millisecond away is armed
+  /// at once, so a call that arrives with its time all but spent ends with DEADLINE_EXCEEDED
+  /// before its handler runs, as the loop runs due timers before queued work. Call on the loop.
   func armDeadline(at deadline: MonotonicInstant) {
+    if deadline <= MonotonicInstant.now().advanced(by: .milliseconds(1)) {
+      deadlineTimer = connection.loop.scheduleTimer(at: deadline) { [self] in deadlineExpired() }
+      return
+    }
     pendingDeadline = deadline
     connection.loop.scheduleFlush(self)
   }
