@@ -45,11 +45,15 @@ struct AuthError: Error, Sendable, Equatable, CustomStringConvertible {
   var code: Code
   /// What the caller is told.
   var message: String
+  /// Whole seconds after which trying again may succeed, sent to the caller as the
+  /// `retry-after-seconds` trailer; nil when waiting does not help.
+  var retryAfterSeconds: Int?
 
   /// Creates an error.
-  init(_ code: Code, _ message: String) {
+  init(_ code: Code, _ message: String, retryAfterSeconds: Int? = nil) {
     self.code = code
     self.message = message
+    self.retryAfterSeconds = retryAfterSeconds
   }
 
   static func == (lhs: AuthError, rhs: AuthError) -> Bool { lhs.code == rhs.code }
@@ -57,5 +61,11 @@ struct AuthError: Error, Sendable, Equatable, CustomStringConvertible {
   var description: String { "\(code): \(message)" }
 
   /// The RPC status the call ends with.
-  var rpcError: RPCError { RPCError(code.status, message) }
+  var rpcError: RPCError {
+    var trailers = Metadata()
+    if let retryAfterSeconds {
+      trailers.add(MetadataKey.retryAfterSeconds, String(retryAfterSeconds))
+    }
+    return RPCError(code.status, message, trailers: trailers)
+  }
 }

@@ -14,19 +14,13 @@ extension GatewayAPI {
     do {
       response = try await call(upstreams.auth, Kp_Auth_V1_Auth.login, message, for: request)
     } catch  where error.code == "RESOURCE_EXHAUSTED" {
-      // Sign-in throttling: auth's message says how long, as "try again in N seconds".
-      throw .busy(error.message, retryAfterSeconds: Self.secondsNamed(in: error.message) ?? 1)
+      // Sign-in throttling: auth says how long in the call's `retry-after-seconds` trailer.
+      throw .busy(error.message, retryAfterSeconds: error.retryAfterSeconds ?? 1)
     }
     guard let tokens = response.tokens else {
       throw GatewayError("INTERNAL", "auth answered without tokens")
     }
     return try json(APIObjects.tokens(tokens, now: Self.nowMicros))
-  }
-
-  /// N in "... in N seconds", if the message says so.
-  static func secondsNamed(in message: String) -> Int? {
-    guard let range = message.range(of: " in ", options: .backwards) else { return nil }
-    return Int(message[range.upperBound...].prefix { $0.isNumber })
   }
 
   /// `POST /v1/auth/refresh {refresh_token}`: rotates a refresh token.

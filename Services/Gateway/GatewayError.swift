@@ -25,7 +25,8 @@ struct GatewayError: Error, Sendable, CustomStringConvertible {
     self.message = message
   }
 
-  /// The error an upstream call's status turns into.
+  /// The error an upstream call's status turns into. A `retry-after-seconds` trailer, a whole
+  /// number from 0 to a day, becomes `retryAfterSeconds`.
   init(_ error: RPCError) {
     let name = error.code == .unknown || error.code == .dataLoss ? "INTERNAL" : error.code.name
     switch error.code {
@@ -36,11 +37,17 @@ struct GatewayError: Error, Sendable, CustomStringConvertible {
       self.init(name, "an internal service failed; try again later")
     default: self.init(name, error.message)
     }
+    if let text = error.trailers[MetadataKey.retryAfterSeconds], let seconds = Int(text),
+      (0...86_400).contains(seconds)
+    {
+      retryAfterSeconds = seconds
+    }
   }
 
   var description: String { "\(code) (\(status.code)): \(message)" }
 
-  /// The same error as an RPC status, for the external RPC port.
+  /// The same error as an RPC status, for the external RPC port; `retryAfterSeconds` goes as
+  /// the `retry-after-seconds` trailer.
   var rpcError: RPCError {
     let code: RPCError.Code =
       switch self.code {
@@ -56,7 +63,11 @@ struct GatewayError: Error, Sendable, CustomStringConvertible {
       case "UNIMPLEMENTED", "METHOD_NOT_ALLOWED": .unimplemented
       default: .internalError
       }
-    return RPCError(code, message)
+    var trailers = Metadata()
+    if let retryAfterSeconds {
+      trailers.add(MetadataKey.retryAfterSeconds, String(retryAfterSeconds))
+    }
+    return RPCError(code, message, trailers: trailers)
   }
 
   /// The HTTP status each code answers with.

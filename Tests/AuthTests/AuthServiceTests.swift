@@ -148,9 +148,18 @@ struct AuthServiceTests {
           _ = try await harness.login("acme", "owner@acme.example", "wrong password!!")
         }
       }
-      // The third failure went past the free ones: the next attempt must wait.
+      // The third failure went past the free ones: the next attempt must wait, and the error
+      // says how long in words and in the retry-after-seconds trailer.
       await expectError(.resourceExhausted, containing: "try again in") {
         _ = try await harness.login("acme", "owner@acme.example", "correct horse battery")
+      }
+      do {
+        _ = try await harness.login("acme", "owner@acme.example", "correct horse battery")
+        Issue.record("expected RESOURCE_EXHAUSTED")
+      } catch let error as RPCError {
+        let seconds = error.trailers[MetadataKey.retryAfterSeconds].flatMap { Int($0) }
+        #expect(seconds.map { (1...30).contains($0) } == true, "\(error.trailers)")
+        #expect(error.message.contains("try again in \(seconds ?? -1) seconds"))
       }
       // Another account is not affected; an unknown email gets the same answer as a bad
       // password.

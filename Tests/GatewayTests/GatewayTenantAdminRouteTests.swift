@@ -72,6 +72,27 @@ struct GatewayTenantAdminRouteTests {
     }
   }
 
+  @Test("sign-in throttling is 429 with the wait auth sends in its trailer as Retry-After")
+  func signInThrottling() async throws {
+    try await GatewayHarness.with { gateway in
+      _ = try await gateway.makeTenant("acme")
+      let attempt = ["tenant": "acme", "email": "owner@acme.example", "password": "wrong password"]
+      var statuses: [Int] = []
+      var throttled: CurlResponse?
+      for _ in 0..<8 where throttled == nil {
+        let response = try await gateway.request("POST", "/v1/auth/login", json: attempt)
+        statuses.append(response.status)
+        if response.status == 429 { throttled = response }
+      }
+      let refused = try #require(throttled, "no 429 after \(statuses)")
+      #expect(statuses.dropLast().allSatisfy { $0 == 401 }, "\(statuses)")
+      #expect(refused.errorCode == "RESOURCE_EXHAUSTED")
+      let seconds = try #require(Int(refused.headers["retry-after"] ?? ""))
+      #expect((1...30).contains(seconds))
+      #expect(refused.errorMessage.contains("try again in \(seconds) second"))
+    }
+  }
+
   @Test("sign-in, refresh rotation, logout, and the audit log")
   func sessionsAndAudit() async throws {
     try await GatewayHarness.with { gateway in

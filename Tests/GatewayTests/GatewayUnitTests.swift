@@ -177,13 +177,22 @@ struct RetryAfterTests {
     #expect(large.status.code == 413 && large.headers["Retry-After"] == nil)
   }
 
-  @Test("the wait a throttling message names is read from it")
-  func throttleSeconds() {
-    #expect(
-      GatewayAPI.secondsNamed(
-        in: "too many failed sign-ins for this account or address; try again in 42 seconds")
-        == 42)
-    #expect(GatewayAPI.secondsNamed(in: "too many failed sign-ins") == nil)
+  @Test("an upstream's retry-after-seconds trailer becomes Retry-After, and goes back out on RPC")
+  func retryAfterTrailer() {
+    func upstream(_ value: String) -> GatewayError {
+      GatewayError(
+        RPCError(
+          .resourceExhausted, "too many failed sign-ins",
+          trailers: Metadata([(MetadataKey.retryAfterSeconds, value)])))
+    }
+    let throttled = upstream("42")
+    #expect(throttled.retryAfterSeconds == 42)
+    #expect(GatewayAPI.errorResponse(throttled, requestID: "r").headers["Retry-After"] == "42")
+    #expect(throttled.rpcError.trailers[MetadataKey.retryAfterSeconds] == "42")
+    for bad in ["-1", "soon", "86401", ""] {
+      #expect(upstream(bad).retryAfterSeconds == nil, "\(bad)")
+    }
+    #expect(GatewayError(RPCError(.resourceExhausted, "quota")).rpcError.trailers.entries.isEmpty)
   }
 }
 

@@ -57,6 +57,51 @@ struct RPCIntegrationTests {
     channel.close()
   }
 
+  @Test("trailers a handler sends with a failed status reach the caller's error")
+  func errorTrailers() async throws {
+    let server = try mesh.startServer(service: "knowledge", offering: [TrailerService()])
+    defer { Task { await server.shutdown(grace: .zero) } }
+    let channel = try mesh.channel(from: "gateway", to: "knowledge", ports: [server.port])
+
+    do {
+      _ = try await channel.unary(Kp_Testing_V1_Echo.echo, echoRequest())
+      Issue.record("expected RESOURCE_EXHAUSTED")
+    } catch {
+      #expect(error.code == .resourceExhausted)
+      #expect(error.message == "slow down")
+      #expect(error.trailers[MetadataKey.retryAfterSeconds] == "7")
+      #expect(error.trailers.entries.count == 2)
+    }
+
+    // A stream ends with the status's error and its trailers (a response not yet read when
+    // the error arrives is dropped, so the count is not checked).
+    do {
+      for try await _ in try channel.serverStreaming(Kp_Testing_V1_Echo.serverStream, echoRequest())
+      {
+      }
+      Issue.record("expected ABORTED")
+    } catch let error as RPCError {
+      #expect(error.code == .aborted)
+      #expect(error.trailers["kp-stopped-after"] == "1")
+    }
+
+    // A failure without trailers arrives without any.
+    var failing = echoRequest()
+    failing.failCode = .notFound
+    let plain = try mesh.startServer(service: "knowledge", offering: [EchoService()])
+    defer { Task { await plain.shutdown(grace: .zero) } }
+    let other = try mesh.channel(from: "gateway", to: "knowledge", ports: [plain.port])
+    do {
+      _ = try await other.unary(Kp_Testing_V1_Echo.echo, failing)
+      Issue.record("expected NOT_FOUND")
+    } catch {
+      #expect(error.code == .notFound)
+      #expect(error.trailers.entries.isEmpty)
+    }
+    channel.close()
+    other.close()
+  }
+
   @Test("server, client and bidirectional streams carry every message in order")
   func streams() async throws {
     let server = try mesh.startServer(service: "knowledge", offering: [EchoService()])
@@ -259,6 +304,23 @@ struct RPCIntegrationTests {
 }
 
 /// Relays Echo calls to the next hop, passing on the deadline it was given.
+/// Fails every call with trailers: unary at once, server streams after one response.
+struct TrailerService: RPCService {
+  func register(into table: inout MethodTable) {
+    table.unary(Kp_Testing_V1_Echo.echo, callers: .anyAuthenticated) { _, _ in
+      var trailers = Metadata()
+      trailers.add(MetadataKey.retryAfterSeconds, "7")
+      trailers.add("kp-detail-bin", binary: [0, 1, 2])
+      throw RPCError(.resourceExhausted, "slow down", trailers: trailers)
+    }
+    table.serverStreaming(Kp_Testing_V1_Echo.serverStream, callers: .anyAuthenticated) {
+      _, writer, _ in
+      try await writer.send(Kp_Testing_V1_EchoResponse())
+      throw RPCError(.aborted, "stopped", trailers: Metadata([("kp-stopped-after", "1")]))
+    }
+  }
+}
+
 struct RelayService: RPCService {
   let next: RPCChannel
   let label: String

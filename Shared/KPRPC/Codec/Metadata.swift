@@ -110,4 +110,6 @@ public enum MetadataKey {
   public static let user = "kp-user"
   /// A bearer credential, on the gateway's external port only.
   public static let authorization = "authorization"
+  /// In a failed call's trailers: whole seconds after which trying again may succeed.
+  public static let retryAfterSeconds = "retry-after-seconds"
 }

@@ -9,11 +9,16 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
   public var code: Code
   /// What went wrong, in words a caller can act on.
   public var message: String
+  /// Metadata sent with the status, for a program rather than a person: a handler sets it, and
+  /// the caller's error carries what the server sent, such as `retry-after-seconds`
+  /// (``MetadataKey/retryAfterSeconds``). Empty for errors raised on the caller's side.
+  public var trailers: Metadata
 
-  /// Makes an error with a code and a message.
-  public init(_ code: Code, _ message: String) {
+  /// Makes an error with a code, a message and, optionally, trailers.
+  public init(_ code: Code, _ message: String, trailers: Metadata = Metadata()) {
     self.code = code
     self.message = message
+    self.trailers = trailers
   }
 
   public static func == (lhs: RPCError, rhs: RPCError) -> Bool { lhs.code == rhs.code }
