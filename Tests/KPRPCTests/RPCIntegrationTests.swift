@@ -73,17 +73,19 @@ struct RPCIntegrationTests {
       #expect(error.trailers.entries.count == 2)
     }
 
-    // A stream ends with the status's error and its trailers (a response not yet read when
-    // the error arrives is dropped, so the count is not checked).
+    // A stream hands over every response the server sent, then the status's error with its
+    // trailers, however late the caller reads.
+    let stream = try channel.serverStreaming(Kp_Testing_V1_Echo.serverStream, echoRequest())
+    try await Task.sleep(for: .milliseconds(100))
+    var indexes: [UInt32] = []
     do {
-      for try await _ in try channel.serverStreaming(Kp_Testing_V1_Echo.serverStream, echoRequest())
-      {
-      }
+      for try await response in stream { indexes.append(response.index) }
       Issue.record("expected ABORTED")
     } catch let error as RPCError {
       #expect(error.code == .aborted)
-      #expect(error.trailers["kp-stopped-after"] == "1")
+      #expect(error.trailers["kp-stopped-after"] == "3")
     }
+    #expect(indexes == [0, 1, 2])
 
     // A failure without trailers arrives without any.
     var failing = echoRequest()
@@ -304,7 +306,7 @@ struct RPCIntegrationTests {
 }
 
 /// Relays Echo calls to the next hop, passing on the deadline it was given.
-/// Fails every call with trailers: unary at once, server streams after one response.
+/// Fails every call with trailers: unary at once, server streams after three responses.
 struct TrailerService: RPCService {
   func register(into table: inout MethodTable) {
     table.unary(Kp_Testing_V1_Echo.echo, callers: .anyAuthenticated) { _, _ in
@@ -315,8 +317,12 @@ struct TrailerService: RPCService {
     }
     table.serverStreaming(Kp_Testing_V1_Echo.serverStream, callers: .anyAuthenticated) {
       _, writer, _ in
-      try await writer.send(Kp_Testing_V1_EchoResponse())
-      throw RPCError(.aborted, "stopped", trailers: Metadata([("kp-stopped-after", "1")]))
+      for index in 0..<3 {
+        var response = Kp_Testing_V1_EchoResponse()
+        response.index = UInt32(index)
+        try await writer.send(response)
+      }
+      throw RPCError(.aborted, "stopped", trailers: Metadata([("kp-stopped-after", "3")]))
     }
   }
 }

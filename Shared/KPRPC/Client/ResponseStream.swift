@@ -3,7 +3,8 @@ public import KPProtoRuntime
 /// The responses of a server-streaming or bidirectional call.
 ///
 /// Iterating ends after the last response when the call ends OK, and throws its `RPCError`
-/// otherwise. Dropping the stream before the end cancels the call.
+/// otherwise, after every response that arrived before the error. Dropping the stream before
+/// the end cancels the call.
 public struct ResponseStream<Message: ProtoMessage>: AsyncSequence, Sendable {
   public typealias Element = Message
 

@@ -44,24 +44,22 @@ final class InboundMessages: Sendable {
     waiter?.resume()
   }
 
-  /// No more messages will arrive; `error` is nil for a normal end.
+  /// No more messages will arrive; `error` is nil for a normal end. Messages already received
+  /// are still read first, so a stream that fails after sending some hands them all over before
+  /// its error, as the peer sent them.
   func finish(_ error: RPCError?) {
     let waiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in
       guard !state.ended else { return nil }
       state.ended = true
       state.error = error
-      if error != nil {
-        state.first = nil
-        state.messages.removeAll()
-        state.head = 0
-      }
       defer { state.waiter = nil }
       return state.waiter
     }
     waiter?.resume()
   }
 
-  /// The next message, or nil after the last one; throws when the call ended in error.
+  /// The next message, or nil after the last one; throws, once every received message has
+  /// been read, when the call ended in error.
   func next() async throws(RPCError) -> [UInt8]? {
     while true {
       enum Step {
