@@ -127,47 +127,40 @@ struct MeshServiceProcessTests {
     channel.close()
   }
 
-  @Test("a missing certificate directory stops start-up with a message naming the file")
-  func missingCertificates() async throws {
+  /// Runs `kp-knowledge` on ephemeral ports with more arguments until it exits; returns its
+  /// exit status and standard error.
+  private func knowledgeExit(_ arguments: [String]) throws -> (status: Int32, errors: String) {
     let binary = Self.binaryDirectory.appendingPathComponent("kp-knowledge")
-    try #require(FileManager.default.isExecutableFile(atPath: binary.path))
+    try #require(FileManager.default.isExecutableFile(atPath: binary.path), "\(binary.path)")
     let process = Process()
     process.executableURL = binary
-    process.arguments = [
-      "--listen-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-      "--certs-dir", "/nonexistent/kp-certs",
-    ]
+    process.arguments =
+      ["--listen-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0"] + arguments
     let output = Pipe()
     process.standardError = output
     try process.run()
     process.waitUntilExit()
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return (process.terminationStatus, text)
+  }
+
+  @Test("a missing certificate directory stops start-up with a message naming the file")
+  func missingCertificates() async throws {
+    let (status, text) = try knowledgeExit(["--certs-dir", "/nonexistent/kp-certs"])
     // A setting that points nowhere is a usage error.
-    #expect(process.terminationStatus == 2)
+    #expect(status == 2)
     #expect(text.contains("/nonexistent/kp-certs/knowledge.pem is missing"))
   }
 
   @Test("a busy-poll budget out of range stops start-up with a message naming the setting")
   func busyPollOutOfRange() async throws {
-    let binary = Self.binaryDirectory.appendingPathComponent("kp-knowledge")
-    try #require(FileManager.default.isExecutableFile(atPath: binary.path))
     let mesh = try TestMesh()
     let certs = try certificates(mesh, services: ["knowledge"])
     defer { try? FileManager.default.removeItem(at: certs) }
     for value in ["-1", "1000001", "fast"] {
-      let process = Process()
-      process.executableURL = binary
-      process.arguments = [
-        "--listen-address", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0",
-        "--certs-dir", certs.path, "--busy-poll-microseconds", value,
-      ]
-      let output = Pipe()
-      process.standardError = output
-      try process.run()
-      process.waitUntilExit()
-      let text = String(
-        decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-      #expect(process.terminationStatus == 2, "\(value)")
+      let (status, text) = try knowledgeExit(
+        ["--certs-dir", certs.path, "--busy-poll-microseconds", value])
+      #expect(status == 2, "\(value)")
       #expect(
         text.contains("setting 'busy-poll-microseconds' is '\(value)'")
           && text.contains("a whole number from 0 to 1000000"), "\(text)")

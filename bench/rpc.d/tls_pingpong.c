@@ -86,18 +86,24 @@ static void set_nodelay(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* Starts this side's session on a connected socket: TLS as server or client, or in plain
+ * mode none (NULL), the socket then read and written directly. */
+static SSL *start_session(int fd, int server, const char *dir, int plain) {
+  set_nodelay(fd);
+  if (plain) {
+    plain_fd = fd;
+    return NULL;
+  }
+  SSL *ssl = SSL_new(make_ctx(server, dir, server ? "knowledge" : "load"));
+  SSL_set_fd(ssl, fd);
+  if ((server ? SSL_accept(ssl) : SSL_connect(ssl)) != 1) die("TLS handshake");
+  return ssl;
+}
+
 static void serve(int listener, const char *dir, int plain) {
   int fd = accept(listener, NULL, NULL);
   if (fd < 0) die("accept");
-  set_nodelay(fd);
-  SSL *ssl = NULL;
-  if (plain) {
-    plain_fd = fd;
-  } else {
-    ssl = SSL_new(make_ctx(1, dir, "knowledge"));
-    SSL_set_fd(ssl, fd);
-    if (SSL_accept(ssl) != 1) die("SSL_accept");
-  }
+  SSL *ssl = start_session(fd, 1, dir, plain);
   unsigned char frame[FRAME];
   for (;;) {
     int n = read_some(ssl, frame, 4);
@@ -144,15 +150,7 @@ int main(int argc, char **argv) {
 
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) die("connect");
-  set_nodelay(fd);
-  SSL *ssl = NULL;
-  if (plain) {
-    plain_fd = fd;
-  } else {
-    ssl = SSL_new(make_ctx(0, dir, "load"));
-    SSL_set_fd(ssl, fd);
-    if (SSL_connect(ssl) != 1) die("SSL_connect");
-  }
+  SSL *ssl = start_session(fd, 0, dir, plain);
 
   unsigned char out[FRAME], in[FRAME];
   out[0] = 0, out[1] = 0, out[2] = 0, out[3] = PAYLOAD;
