@@ -32,7 +32,7 @@ final class LoginThrottles: Sendable {
         throw AuthError(
           .throttled,
           "too many failed sign-ins for this account or address; try again in \(seconds) "
-            + "seconds", retryAfterSeconds: seconds)
+            + (seconds == 1 ? "second" : "seconds"), retryAfterSeconds: seconds)
       }
     }
   }

@@ -28,6 +28,12 @@ let action = configuration.arguments.first ?? "serve"
 guard configuration.arguments.count <= 1, ["serve", "hash-password"].contains(action) else {
   refuse("unknown command '\(action)'; use 'serve' or 'hash-password'")
 }
+if action == "serve",
+  let status = MeshService.checkSettings(
+    service: "auth", configuration: configuration, logger: logger)
+{
+  exit(status)
+}
 
 let hasher: PasswordHasher
 do {

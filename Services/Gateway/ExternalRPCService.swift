@@ -78,12 +78,13 @@ struct ExternalRPCService: RPCService {
       tenantID = caller.tenantID
       try caller.require(scope)
       if let tenant,
-        api.limiter.take(
-          tenant: tenant.id, rate: tenant.requestsPerSecond, burst: tenant.burst) != nil
+        let wait = api.limiter.take(
+          tenant: tenant.id, rate: tenant.requestsPerSecond, burst: tenant.burst)
       {
         api.metrics.recordRateLimited()
-        throw GatewayError(
-          "RESOURCE_EXHAUSTED", "the tenant's request rate limit is reached; retry later")
+        // As on HTTPS: the wait goes to the caller, here as the retry-after-seconds trailer.
+        throw GatewayError.busy(
+          "the tenant's request rate limit is reached; retry later", retryAfterSeconds: wait)
       }
       var timeout = api.upstreams.timeout
       if let remaining = context.timeRemaining, remaining < timeout { timeout = remaining }

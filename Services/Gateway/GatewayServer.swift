@@ -89,7 +89,7 @@ final class GatewayServer: Sendable {
       try configuration.integer("handshake-timeout-seconds", in: 1...600))
     rpcConfiguration.shutdownGracePeriod = http.shutdownGracePeriod
     EventLoopGroup.shared.busyPoll = .microseconds(
-      try configuration.integer("busy-poll-microseconds", in: 0...1_000_000))
+      try configuration.integer("busy-poll-microseconds", in: 0...10_000))
     let rpc = RPCServer(
       configuration: rpcConfiguration, tls: try TLSContext(configuration: rpcTLS),
       services: [ExternalRPCService(api: api)], logger: logger)

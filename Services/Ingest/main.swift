@@ -12,6 +12,11 @@ let command = ServiceCommand(
 )
 let configuration = command.parseOrExit()
 let logger = configuration.makeLogger(label: command.name)
+if let status = MeshService.checkSettings(
+  service: "ingest", configuration: configuration, logger: logger)
+{
+  exit(status)
+}
 
 let service: IngestService
 let worker: IngestWorker

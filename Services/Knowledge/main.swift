@@ -10,6 +10,11 @@ let command = ServiceCommand(
 )
 let configuration = command.parseOrExit()
 let logger = configuration.makeLogger(label: command.name)
+if let status = MeshService.checkSettings(
+  service: "knowledge", configuration: configuration, logger: logger)
+{
+  exit(status)
+}
 
 let service: KnowledgeService
 let clusters: DatabaseClusters

@@ -22,6 +22,12 @@ guard configuration.arguments.count <= 1, ["serve", "migrate"].contains(action) 
     Data("kp-tenants: unknown command '\(action)'; use 'serve' or 'migrate'\n".utf8))
   exit(ServiceCommand.usageExitStatus)
 }
+if action == "serve",
+  let status = MeshService.checkSettings(
+    service: "tenants", configuration: configuration, logger: logger)
+{
+  exit(status)
+}
 
 // The registry, on the configured clusters.
 let registry: TenantRegistry

@@ -48,8 +48,9 @@ public enum MeshService {
         valueName: "seconds", default: "10"),
       Setting(
         "busy-poll-microseconds",
-        help: "How long each event loop polls after work before it sleeps (0: never); spends "
-          + "processor time to answer the next call sooner.",
+        help: "How long each event loop polls after work (a call, or a keepalive ping) before "
+          + "it sleeps, 0 to 10000 (0: never); spends processor time to answer the next call "
+          + "sooner.",
         valueName: "microseconds", default: "0"),
     ]
   }
@@ -71,10 +72,36 @@ public enum MeshService {
       name: "kp-\(service)", summary: summary, settings: settings(service: service))
     let configuration = command.parseOrExit()
     let logger = configuration.makeLogger(label: command.name)
+    if let status = checkSettings(service: service, configuration: configuration, logger: logger) {
+      return status
+    }
     do {
       let offered = try services(configuration, logger)
       return await run(
         service: service, configuration: configuration, services: offered, logger: logger)
+    } catch {
+      logger.error("start-up failed", ["error": "\(error)"])
+      return 1
+    }
+  }
+
+  /// Checks every mesh setting and reads the certificates, for an executable to call before
+  /// it builds its service, so that a bad setting stops start-up with nothing written or
+  /// started.
+  ///
+  /// - Returns: nil when all is well; otherwise the exit status, after logging why: 2 for an
+  ///   invalid setting or a missing certificate, 1 for a certificate that cannot be used.
+  public static func checkSettings(
+    service: String, configuration: ServiceConfiguration, logger: Logger
+  ) -> Int32? {
+    do {
+      _ = try address(configuration, "metrics-address")
+      _ = try serverConfiguration(configuration)
+      _ = try tlsContext(service: service, configuration: configuration, server: true)
+      return nil
+    } catch let error as ConfigurationError {
+      logger.error("invalid configuration", ["error": error.message])
+      return ServiceCommand.usageExitStatus
     } catch {
       logger.error("start-up failed", ["error": "\(error)"])
       return 1
@@ -101,8 +128,6 @@ public enum MeshService {
         metricsAddress = try address(configuration, "metrics-address")
         server = try makeServer(
           service: service, configuration: configuration, services: services, logger: logger)
-        EventLoopGroup.shared.busyPoll = .microseconds(
-          try configuration.integer("busy-poll-microseconds", in: 0...1_000_000))
       } catch let error as ConfigurationError {
         logger.error("invalid configuration", ["error": error.message])
         return ServiceCommand.usageExitStatus
@@ -168,6 +193,20 @@ public enum MeshService {
     service: String, configuration: ServiceConfiguration, services: [any RPCService],
     logger: Logger
   ) throws -> RPCServer {
+    let server = try serverConfiguration(configuration)
+    EventLoopGroup.shared.busyPoll = .microseconds(
+      try configuration.integer("busy-poll-microseconds", in: 0...10_000))
+    return RPCServer(
+      configuration: server,
+      tls: try tlsContext(service: service, configuration: configuration, server: true),
+      services: services, logger: logger)
+  }
+
+  /// The RPC server's settings, each checked.
+  private static func serverConfiguration(
+    _ configuration: ServiceConfiguration
+  ) throws(ConfigurationError) -> RPCServerConfiguration {
+    _ = try configuration.integer("busy-poll-microseconds", in: 0...10_000)
     var server = RPCServerConfiguration()
     server.address = try address(configuration, "listen-address")
     server.maximumConnections = try configuration.integer("max-connections", in: 1...1_000_000)
@@ -181,10 +220,7 @@ public enum MeshService {
       try configuration.integer("handshake-timeout-seconds", in: 1...600))
     server.shutdownGracePeriod = .seconds(
       try configuration.integer("shutdown-grace-seconds", in: 0...3600))
-    return RPCServer(
-      configuration: server,
-      tls: try tlsContext(service: service, configuration: configuration, server: true),
-      services: services, logger: logger)
+    return server
   }
 
   private static func address(

@@ -159,7 +159,7 @@ struct AuthServiceTests {
       } catch let error as RPCError {
         let seconds = error.trailers[MetadataKey.retryAfterSeconds].flatMap { Int($0) }
         #expect(seconds.map { (1...30).contains($0) } == true, "\(error.trailers)")
-        #expect(error.message.contains("try again in \(seconds ?? -1) seconds"))
+        #expect(error.message.contains("try again in \(seconds ?? -1) second"))
       }
       // Another account is not affected; an unknown email gets the same answer as a bad
       // password.

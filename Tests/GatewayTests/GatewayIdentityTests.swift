@@ -86,6 +86,38 @@ struct GatewayIdentityTests {
     }
   }
 
+  @Test("the external RPC port refuses a tenant over its rate with the wait in a trailer")
+  func externalRPCRateLimit() async throws {
+    try await GatewayHarness.with { gateway in
+      let (_, small) = try await gateway.makeTenant("small", plan: "free")
+      let channel = RPCChannel(
+        target: RPCTarget(
+          endpoints: [SocketAddress(host: "127.0.0.1", port: gateway.rpcPort)],
+          expectedIdentity: nil, serverName: "localhost"),
+        tls: try TLSContext(configuration: .externalClient(trustRoots: gateway.caPath)))
+      defer { channel.close() }
+      var options = CallOptions()
+      options.metadata.add(MetadataKey.authorization, "Bearer " + small)
+      var search = Kp_Knowledge_V1_SearchRequest()
+      search.query = "anything"
+
+      var answered = 0
+      var refused: RPCError?
+      for _ in 0..<40 where refused == nil {
+        do {
+          _ = try await channel.unary(Kp_Knowledge_V1_Knowledge.search, search, options: options)
+          answered += 1
+        } catch let error as RPCError where error.code == .resourceExhausted {
+          refused = error
+        }
+      }
+      let error = try #require(refused, "40 calls were answered")
+      #expect(answered >= 10, "the free plan's burst is 10")
+      let wait = error.trailers[MetadataKey.retryAfterSeconds].flatMap { Int($0) }
+      #expect(wait.map { $0 >= 1 } == true, "\(error.trailers)")
+    }
+  }
+
   @Test("the external RPC port serves search with the bearer token in metadata")
   func externalRPC() async throws {
     try await GatewayHarness.with { gateway in

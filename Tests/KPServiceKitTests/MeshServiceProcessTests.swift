@@ -127,10 +127,12 @@ struct MeshServiceProcessTests {
     channel.close()
   }
 
-  /// Runs `kp-knowledge` on ephemeral ports with more arguments until it exits; returns its
-  /// exit status and standard error.
-  private func knowledgeExit(_ arguments: [String]) throws -> (status: Int32, errors: String) {
-    let binary = Self.binaryDirectory.appendingPathComponent("kp-knowledge")
+  /// Runs a service (`kp-knowledge` unless named) on ephemeral ports with more arguments until
+  /// it exits; returns its exit status and standard error.
+  private func serviceExit(_ arguments: [String], service: String = "kp-knowledge") throws
+    -> (status: Int32, errors: String)
+  {
+    let binary = Self.binaryDirectory.appendingPathComponent(service)
     try #require(FileManager.default.isExecutableFile(atPath: binary.path), "\(binary.path)")
     let process = Process()
     process.executableURL = binary
@@ -146,7 +148,7 @@ struct MeshServiceProcessTests {
 
   @Test("a missing certificate directory stops start-up with a message naming the file")
   func missingCertificates() async throws {
-    let (status, text) = try knowledgeExit(["--certs-dir", "/nonexistent/kp-certs"])
+    let (status, text) = try serviceExit(["--certs-dir", "/nonexistent/kp-certs"])
     // A setting that points nowhere is a usage error.
     #expect(status == 2)
     #expect(text.contains("/nonexistent/kp-certs/knowledge.pem is missing"))
@@ -157,13 +159,23 @@ struct MeshServiceProcessTests {
     let mesh = try TestMesh()
     let certs = try certificates(mesh, services: ["knowledge"])
     defer { try? FileManager.default.removeItem(at: certs) }
-    for value in ["-1", "1000001", "fast"] {
-      let (status, text) = try knowledgeExit(
+    for value in ["-1", "10001", "fast"] {
+      let (status, text) = try serviceExit(
         ["--certs-dir", certs.path, "--busy-poll-microseconds", value])
       #expect(status == 2, "\(value)")
       #expect(
         text.contains("setting 'busy-poll-microseconds' is '\(value)'")
-          && text.contains("a whole number from 0 to 1000000"), "\(text)")
+          && text.contains("a whole number from 0 to 10000"), "\(text)")
     }
+
+    // Checked before the service is built: kp-auth refuses the setting without reaching for
+    // its database (which here does not exist) or writing anything to it.
+    let (status, text) = try serviceExit(
+      [
+        "--certs-dir", certs.path, "--busy-poll-microseconds", "-1",
+        "--database-url", "postgresql://postgres@127.0.0.1:1/none",
+      ], service: "kp-auth")
+    #expect(status == 2)
+    #expect(text.contains("busy-poll-microseconds") && !text.contains("127.0.0.1:1"), "\(text)")
   }
 }

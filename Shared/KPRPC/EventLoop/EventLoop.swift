@@ -100,7 +100,8 @@ public final class EventLoop: @unchecked Sendable {
   /// microseconds on a virtual machine whose idle processor halts. A loop that polls for a
   /// little while after each turn answers the next frame of a conversation without that cost,
   /// at the price of the processor time spent polling: at most this long after each turn
-  /// that did work, and nothing while the loop is idle for longer. Read by the loop on every
+  /// that did work (a frame, a job or a timer, keepalive pings included), and nothing while
+  /// the loop is idle for longer. Read by the loop on every
   /// turn, so a change takes effect at once. Whole microseconds, at most one second.
   public var busyPoll: Duration {
     get { .nanoseconds(busyPollNanoseconds.load(ordering: .relaxed)) }
