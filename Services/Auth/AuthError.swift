@@ -62,10 +62,8 @@ struct AuthError: Error, Sendable, Equatable, CustomStringConvertible {
 
   /// The RPC status the call ends with.
   var rpcError: RPCError {
-    var trailers = Metadata()
-    if let retryAfterSeconds {
-      trailers.add(MetadataKey.retryAfterSeconds, String(retryAfterSeconds))
-    }
-    return RPCError(code.status, message, trailers: trailers)
+    var error = RPCError(code.status, message)
+    error.retryAfterSeconds = retryAfterSeconds
+    return error
   }
 }

@@ -25,8 +25,8 @@ struct GatewayError: Error, Sendable, CustomStringConvertible {
     self.message = message
   }
 
-  /// The error an upstream call's status turns into. A `retry-after-seconds` trailer, a whole
-  /// number from 0 to a day, becomes `retryAfterSeconds`.
+  /// The error an upstream call's status turns into, with its `retry-after-seconds` trailer as
+  /// `retryAfterSeconds`.
   init(_ error: RPCError) {
     let name = error.code == .unknown || error.code == .dataLoss ? "INTERNAL" : error.code.name
     switch error.code {
@@ -37,11 +37,7 @@ struct GatewayError: Error, Sendable, CustomStringConvertible {
       self.init(name, "an internal service failed; try again later")
     default: self.init(name, error.message)
     }
-    if let text = error.trailers[MetadataKey.retryAfterSeconds], let seconds = Int(text),
-      (0...86_400).contains(seconds)
-    {
-      retryAfterSeconds = seconds
-    }
+    retryAfterSeconds = error.retryAfterSeconds
   }
 
   var description: String { "\(code) (\(status.code)): \(message)" }
@@ -63,11 +59,9 @@ struct GatewayError: Error, Sendable, CustomStringConvertible {
       case "UNIMPLEMENTED", "METHOD_NOT_ALLOWED": .unimplemented
       default: .internalError
       }
-    var trailers = Metadata()
-    if let retryAfterSeconds {
-      trailers.add(MetadataKey.retryAfterSeconds, String(retryAfterSeconds))
-    }
-    return RPCError(code, message, trailers: trailers)
+    var error = RPCError(code, message)
+    error.retryAfterSeconds = retryAfterSeconds
+    return error
   }
 
   /// The HTTP status each code answers with.

@@ -88,8 +88,7 @@ final class GatewayServer: Sendable {
     rpcConfiguration.limits.handshakeTimeout = .seconds(
       try configuration.integer("handshake-timeout-seconds", in: 1...600))
     rpcConfiguration.shutdownGracePeriod = http.shutdownGracePeriod
-    EventLoopGroup.shared.busyPoll = .microseconds(
-      try configuration.integer("busy-poll-microseconds", in: 0...10_000))
+    EventLoopGroup.shared.busyPoll = try MeshService.busyPoll(configuration)
     let rpc = RPCServer(
       configuration: rpcConfiguration, tls: try TLSContext(configuration: rpcTLS),
       services: [ExternalRPCService(api: api)], logger: logger)

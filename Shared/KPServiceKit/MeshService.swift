@@ -97,6 +97,7 @@ public enum MeshService {
     do {
       _ = try address(configuration, "metrics-address")
       _ = try serverConfiguration(configuration)
+      _ = try busyPoll(configuration)
       _ = try tlsContext(service: service, configuration: configuration, server: true)
       return nil
     } catch let error as ConfigurationError {
@@ -194,19 +195,24 @@ public enum MeshService {
     logger: Logger
   ) throws -> RPCServer {
     let server = try serverConfiguration(configuration)
-    EventLoopGroup.shared.busyPoll = .microseconds(
-      try configuration.integer("busy-poll-microseconds", in: 0...10_000))
+    EventLoopGroup.shared.busyPoll = try busyPoll(configuration)
     return RPCServer(
       configuration: server,
       tls: try tlsContext(service: service, configuration: configuration, server: true),
       services: services, logger: logger)
   }
 
+  /// `--busy-poll-microseconds`, checked: how long the event loops poll after work.
+  public static func busyPoll(
+    _ configuration: ServiceConfiguration
+  ) throws(ConfigurationError) -> Duration {
+    .microseconds(try configuration.integer("busy-poll-microseconds", in: 0...10_000))
+  }
+
   /// The RPC server's settings, each checked.
   private static func serverConfiguration(
     _ configuration: ServiceConfiguration
   ) throws(ConfigurationError) -> RPCServerConfiguration {
-    _ = try configuration.integer("busy-poll-microseconds", in: 0...10_000)
     var server = RPCServerConfiguration()
     server.address = try address(configuration, "listen-address")
     server.maximumConnections = try configuration.integer("max-connections", in: 1...1_000_000)

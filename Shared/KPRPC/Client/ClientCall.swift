@@ -47,9 +47,6 @@ final class ClientCall: ClientEndpoint, @unchecked Sendable {
   func grant(_ bytes: Int) { window.grant(bytes) }
 
   func terminate(_ error: RPCError?, trailers: Metadata) {
-    // The caller's error carries what the server sent with the status.
-    var error = error
-    if !trailers.entries.isEmpty { error?.trailers = trailers }
     outcome.withLock { if $0 == nil { $0 = (error, trailers) } }
     deadlineTimer?.cancel()
     inbound.finish(error)

@@ -38,9 +38,6 @@ final class ClientUnaryCall: ClientEndpoint, @unchecked Sendable {
   func grant(_ bytes: Int) {}
 
   func terminate(_ error: RPCError?, trailers: Metadata) {
-    // The caller's error carries what the server sent with the status.
-    var error = error
-    if !trailers.entries.isEmpty { error?.trailers = trailers }
     deadlineTimer?.cancel()
     connection = nil
     let waiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in

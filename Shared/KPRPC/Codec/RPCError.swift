@@ -23,6 +23,21 @@ public struct RPCError: Error, Sendable, Equatable, CustomStringConvertible {
 
   public static func == (lhs: RPCError, rhs: RPCError) -> Bool { lhs.code == rhs.code }
 
+  /// The `retry-after-seconds` trailer: whole seconds after which trying again may succeed.
+  /// Reads nil unless the trailer is a whole number from 0 to a day; setting nil removes it.
+  public var retryAfterSeconds: Int? {
+    get {
+      guard let text = trailers[MetadataKey.retryAfterSeconds], let seconds = Int(text),
+        (0...86_400).contains(seconds)
+      else { return nil }
+      return seconds
+    }
+    set {
+      trailers.remove(MetadataKey.retryAfterSeconds)
+      if let newValue { trailers.add(MetadataKey.retryAfterSeconds, String(newValue)) }
+    }
+  }
+
   public var description: String { "\(code.name): \(message)" }
 
   /// A status code. Open: a peer may send a number this version does not name.

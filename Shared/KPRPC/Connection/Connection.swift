@@ -365,21 +365,17 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     if let close = machine.callEnded(id: id) { perform(close) }
   }
 
-  /// Server: ends a call with a status. The endpoint is not told (it ended the call).
+  /// Server: ends a call with a status, the error's trailers with it. The endpoint is not told
+  /// (it ended the call).
   ///
   /// With `flushIfIdle`, the output is written at once when no other call is open, rather
   /// than at the end of the loop's turn: the caller is waiting, and the work left in the turn
   /// (the handler's task ending) can run while the response travels.
   func sendStatus(
-    id: UInt64, error: RPCError?, trailers: Metadata = Metadata(), flushIfIdle: Bool = false
+    id: UInt64, error: RPCError?, flushIfIdle: Bool = false
   ) {
     guard calls.removeValue(forKey: id) != nil else { return }
-    var envelope = ConnectionStateMachine.statusEnvelope(id: id, error: error)
-    if !trailers.entries.isEmpty, case .status(var status) = envelope.kind {
-      status.trailers = trailers.wireEntries
-      envelope.kind = .status(status)
-    }
-    enqueue(envelope)
+    enqueue(ConnectionStateMachine.statusEnvelope(id: id, error: error))
     if flushIfIdle && calls.isEmpty { flush() }
     if let close = machine.callEnded(id: id) { perform(close) }
     scheduleIdleCheckIfNeeded()

@@ -305,8 +305,10 @@ struct ConnectionStateMachine {
     }
     guard calls.removeValue(forKey: id) != nil else { return }
     let code = RPCError.Code(status.code)
-    let error = code == .ok ? nil : RPCError(code, status.message)
-    actions.append(.finishCall(id: id, error: error, trailers: Metadata(wire: status.trailers)))
+    let trailers = Metadata(wire: status.trailers)
+    // The caller's error carries what the server sent with the status.
+    let error = code == .ok ? nil : RPCError(code, status.message, trailers: trailers)
+    actions.append(.finishCall(id: id, error: error, trailers: trailers))
     if let close = closeIfDrained() { actions.append(close) }
   }
 
@@ -404,6 +406,9 @@ struct ConnectionStateMachine {
     var status = Kp_Wire_V1_Status()
     status.code = (error?.code ?? .ok).wireValue
     status.message = error?.message ?? ""
+    if let trailers = error?.trailers, !trailers.entries.isEmpty {
+      status.trailers = trailers.wireEntries
+    }
     var envelope = Kp_Wire_V1_Envelope()
     envelope.callId = id
     envelope.kind = .status(status)

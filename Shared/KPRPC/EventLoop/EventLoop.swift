@@ -101,8 +101,8 @@ public final class EventLoop: @unchecked Sendable {
   /// little while after each turn answers the next frame of a conversation without that cost,
   /// at the price of the processor time spent polling: at most this long after each turn
   /// that did work (a frame, a job or a timer, keepalive pings included), and nothing while
-  /// the loop is idle for longer. Read by the loop on every
-  /// turn, so a change takes effect at once. Whole microseconds, at most one second.
+  /// the loop is idle for longer. Read by the loop on every turn, so a change takes effect at
+  /// once. Whole microseconds, at most one second.
   public var busyPoll: Duration {
     get { .nanoseconds(busyPollNanoseconds.load(ordering: .relaxed)) }
     set {

@@ -67,16 +67,14 @@ final class ServerCall: CallEndpoint, @unchecked Sendable {
     connection.loop.executeSoon { connection.sendMessage(id: id, data: data) }
   }
 
-  /// Ends the call with a status; nil means OK. `trailers` go with the status; when there are
-  /// none, the error's own trailers do.
-  func finish(_ error: RPCError?, trailers: Metadata = Metadata()) {
+  /// Ends the call with a status (nil means OK), the error's trailers with it.
+  func finish(_ error: RPCError?) {
     let connection = connection
     connection.loop.executeSoon { [self] in
       guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
       deadlineTimer?.cancel()
       window.fail(.cancelled("the call already ended"))
-      let trailers = trailers.entries.isEmpty ? error?.trailers ?? trailers : trailers
-      connection.sendStatus(id: id, error: error, trailers: trailers)
+      connection.sendStatus(id: id, error: error)
     }
   }
 }

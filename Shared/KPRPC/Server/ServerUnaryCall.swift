@@ -111,7 +111,6 @@ final class ServerUnaryCall: CallEndpoint, EventLoopFlushable, @unchecked Sendab
         connection.sendMessage(id: id, data: response)
       }
     }
-    connection.sendStatus(
-      id: id, error: error, trailers: error?.trailers ?? Metadata(), flushIfIdle: true)
+    connection.sendStatus(id: id, error: error, flushIfIdle: true)
   }
 }
