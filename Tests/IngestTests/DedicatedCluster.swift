@@ -21,9 +21,15 @@ final class DedicatedCluster: Sendable {
   /// The URL of the cluster's maintenance database.
   var url: String { "postgresql://postgres@127.0.0.1:\(port)/postgres" }
 
-  /// Initialises a fresh cluster in `name` next to the project's cluster and starts it on
-  /// `port`.
-  static func start(port: Int, name: String) async throws -> DedicatedCluster {
+  /// Initialises a fresh cluster in `name` next to the project's cluster and starts it on the
+  /// first free port of `candidates` that lies outside the kernel's ephemeral range.
+  ///
+  /// A port inside that range can be taken at any moment by another test's listener on port 0 or
+  /// by an outgoing connection, which would make the start, or a restart during the test, fail
+  /// with "Address already in use".
+  static func start(name: String, candidates: ClosedRange<Int> = 25470...25489) async throws
+    -> DedicatedCluster
+  {
     let printed = try await ScriptRunner.run("scripts/postgres", ["env"])
     let prefix = "export KP_PG_DIR="
     guard
@@ -33,11 +39,35 @@ final class DedicatedCluster: Sendable {
     }
     let shared = URL(fileURLWithPath: String(line.dropFirst(prefix.count)))
     let directory = shared.deletingLastPathComponent().appendingPathComponent(name).path
-    let cluster = DedicatedCluster(port: port, directory: directory)
-    // A cluster left by an interrupted run is replaced by a fresh one.
-    await cluster.remove()
-    try await cluster.startServer()
-    return cluster
+
+    let ephemeral = ephemeralPorts()
+    var lastError: (any Error)?
+    for port in candidates where !ephemeral.contains(port) {
+      let cluster = DedicatedCluster(port: port, directory: directory)
+      // A cluster left by an interrupted run is replaced by a fresh one.
+      await cluster.remove()
+      do {
+        try await cluster.startServer()
+        return cluster
+      } catch let error as DatabaseError where error.message.contains("Address already in use") {
+        lastError = error
+      }
+    }
+    await DedicatedCluster(port: candidates.lowerBound, directory: directory).remove()
+    throw lastError
+      ?? DatabaseError(
+        code: .connectionFailed,
+        message: "no port of \(candidates) lies outside the ephemeral range \(ephemeral)")
+  }
+
+  /// The kernel's range of ports for outgoing connections and listeners on port 0.
+  static func ephemeralPorts() -> ClosedRange<Int> {
+    let path = "/proc/sys/net/ipv4/ip_local_port_range"
+    let bounds = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
+      .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+      .compactMap { Int($0) }
+    guard bounds.count == 2, bounds[0] <= bounds[1] else { return 32768...60999 }
+    return bounds[0]...bounds[1]
   }
 
   /// Starts the server and waits until it takes connections.

@@ -127,7 +127,7 @@ struct IngestCrashTests {
 
   @Test("5,000 documents while PostgreSQL is restarted mid-ingest")
   func restartedDatabase() async throws {
-    let cluster = try await DedicatedCluster.start(port: 55470, name: "postgres-ingest-crash")
+    let cluster = try await DedicatedCluster.start(name: "postgres-ingest-crash")
     do {
       try await CrashMesh.with(url: cluster.url) { mesh in
         try await Self.ingestAll(mesh, label: "PostgreSQL restart test") { _, progress in
