@@ -148,7 +148,9 @@ extension ProtoSchema {
 
   /// Serializes a field tree as one message.
   public func serialize(_ fields: ProtoFields) -> [UInt8] {
-    withUnsafeTemporaryAllocation(byteCount: 2048, alignment: 16) { scratch in
+    withUnsafeTemporaryAllocation(
+      byteCount: ProtoUnpackScratch.stackLimit, alignment: 16
+    ) { scratch in
       var arena = ProtoArena(initial: scratch)
       let message = build(fields, in: &arena).assumingMemoryBound(to: ProtobufCMessage.self)
       let size = protobuf_c_message_get_packed_size(message)
@@ -164,7 +166,9 @@ extension ProtoSchema {
 
   /// Serializes a field tree as one message at the end of a buffer.
   public func append(_ fields: ProtoFields, to buffer: inout [UInt8]) {
-    withUnsafeTemporaryAllocation(byteCount: 2048, alignment: 16) { scratch in
+    withUnsafeTemporaryAllocation(
+      byteCount: ProtoUnpackScratch.stackLimit, alignment: 16
+    ) { scratch in
       var arena = ProtoArena(initial: scratch)
       let message = build(fields, in: &arena).assumingMemoryBound(to: ProtobufCMessage.self)
       let size = protobuf_c_message_get_packed_size(message)

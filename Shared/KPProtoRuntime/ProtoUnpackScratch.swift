@@ -12,7 +12,14 @@ internal import CProtobufC
 /// array separately. Unpacked messages are read into Swift values and freed before the caller
 /// returns, so their memory can come from a bump allocator over a stack buffer: no `malloc` or
 /// `free` per field. What does not fit falls back to `malloc`, and is freed as usual.
+///
+/// The buffer is at most `stackLimit` bytes: above that, `withUnsafeTemporaryAllocation` asks
+/// the runtime whether the thread's stack has room and, on threads such as the event loops',
+/// allocates on the heap instead, which costs more than the allocations the buffer saves.
 public enum ProtoUnpackScratch {
+  /// The largest temporary allocation the standard library always places on the stack.
+  public static let stackLimit = 1024
+
   private struct Bump {
     let start: UnsafeMutableRawPointer
     let end: UnsafeMutableRawPointer
@@ -24,8 +31,9 @@ public enum ProtoUnpackScratch {
   ///
   /// Not generic, so that callers in other modules do not instantiate generic metadata on
   /// every call: `body` passes its result out through a variable it captures.
-  public static func with(byteCount: Int = 2048, _ body: (UnsafeMutableRawPointer) -> Void) {
-    withUnsafeTemporaryAllocation(byteCount: byteCount, alignment: 16) { scratch in
+  public static func with(byteCount: Int = stackLimit, _ body: (UnsafeMutableRawPointer) -> Void) {
+    withUnsafeTemporaryAllocation(byteCount: min(byteCount, stackLimit), alignment: 16) {
+      scratch in
       let start = scratch.baseAddress!
       var bump = Bump(start: start, end: start + scratch.count, cursor: start)
       return withUnsafeMutablePointer(to: &bump) { bump in

@@ -195,7 +195,7 @@ public final class TLSSession {
   public func read(into buffer: UnsafeMutableRawBufferPointer) -> TLSResult<Int> {
     if let failure { return .failed(failure) }
     guard let base = buffer.baseAddress, !buffer.isEmpty else { return .ok(0) }
-    ERR_clear_error()
+    Self.clearErrorQueue()
     var count = 0
     let status = SSL_read_ex(ssl, base, buffer.count, &count)
     guard status == 1 else { return outcome(of: status, during: .read) }
@@ -212,7 +212,7 @@ public final class TLSSession {
   public func write(_ bytes: UnsafeRawBufferPointer) -> TLSResult<Int> {
     if let failure { return .failed(failure) }
     guard let base = bytes.baseAddress, !bytes.isEmpty else { return .ok(0) }
-    ERR_clear_error()
+    Self.clearErrorQueue()
     var count = 0
     let status = SSL_write_ex(ssl, base, bytes.count, &count)
     guard status == 1 else { return outcome(of: status, during: .write) }
@@ -230,6 +230,13 @@ public final class TLSSession {
   }
 
   // MARK: - Errors
+
+  /// Empties this thread's OpenSSL error queue, as `SSL_get_error` needs before each I/O call.
+  /// It is nearly always empty already; `ERR_clear_error` on OpenSSL 3 walks and frees all of
+  /// its slots even then, which costs more than the check.
+  private static func clearErrorQueue() {
+    if ERR_peek_error() != 0 { ERR_clear_error() }
+  }
 
   private func fail(_ error: TLSError) -> TLSError {
     failure = error

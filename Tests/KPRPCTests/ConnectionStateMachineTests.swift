@@ -63,6 +63,48 @@ struct ConnectionStateMachineTests {
     #expect(machine.openCallCount == 1)
   }
 
+  @Test("a start carrying the first message and the half-close acts as the three frames")
+  func startCarriesMessage() {
+    var payload = Kp_Wire_V1_Payload()
+    payload.data = [1, 2, 3]
+    var start = Kp_Wire_V1_CallStart()
+    start.method = "/kp.testing.v1.Echo/Echo"
+    start.firstMessage = payload
+    start.halfClose = true
+
+    var machine = activeServer()
+    let actions = machine.receive(envelope(1, .start(start)), now: now)
+    #expect(
+      actions == [
+        .openCall(id: 1, start: start), .deliverMessage(id: 1, data: [1, 2, 3]),
+        .deliverEndOfMessages(id: 1),
+      ])
+    let late = machine.receive(envelope(1, .payload(payload)), now: now)
+    #expect(isClose(late)?.contains("payload after half-close on call 1") == true)
+
+    // Only the half-close: a client-streaming call with no message.
+    var bare = Kp_Wire_V1_CallStart()
+    bare.method = "/kp.testing.v1.Echo/Echo"
+    bare.halfClose = true
+    var second = activeServer()
+    #expect(
+      second.receive(envelope(1, .start(bare)), now: now) == [
+        .openCall(id: 1, start: bare), .deliverEndOfMessages(id: 1),
+      ])
+
+    // A refused start delivers nothing.
+    var limits = ConnectionLimits()
+    limits.maximumConcurrentCalls = 0
+    var full = activeServer(limits: limits)
+    let refused = full.receive(envelope(1, .start(start)), now: now)
+    #expect(refused.count == 1)
+    guard case .send(let frame) = refused.first, case .status(let status) = frame.kind else {
+      Issue.record("expected a status, got \(refused)")
+      return
+    }
+    #expect(status.code == .resourceExhausted)
+  }
+
   @Test("call ids must increase")
   func callIDsIncrease() {
     var machine = activeServer()
@@ -204,6 +246,31 @@ struct ConnectionStateMachineTests {
         .finishCall(
           id: id, error: RPCError(.notFound, "no such document"), trailers: Metadata())
       ])
+  }
+
+  @Test("a status carrying the last message delivers it before it ends the call")
+  func statusCarriesMessage() {
+    var machine = ConnectionStateMachine(role: .client, limits: ConnectionLimits())
+    _ = machine.receive(envelope(0, .settings(Kp_Wire_V1_Settings())), now: now)
+    guard case .success(let id) = machine.startCall() else { return }
+    var payload = Kp_Wire_V1_Payload()
+    payload.data = [9, 8]
+    var status = Kp_Wire_V1_Status()
+    status.lastMessage = payload
+    let actions = machine.receive(envelope(id, .status(status)), now: now)
+    #expect(
+      actions == [
+        .deliverMessage(id: id, data: [9, 8]),
+        .finishCall(id: id, error: nil, trailers: Metadata()),
+      ])
+    #expect(machine.openCallCount == 0)
+
+    // A server may not send a status at all, with a message or without.
+    var server = activeServer()
+    _ = server.receive(envelope(1, start()), now: now)
+    let refused = server.receive(envelope(1, .status(status)), now: now)
+    #expect(refused.count == 1)
+    #expect(isClose(refused)?.contains("a client may not send a status") == true)
   }
 
   @Test("connection-level frames need call id 0 and call frames need another")

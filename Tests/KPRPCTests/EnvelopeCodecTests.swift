@@ -43,6 +43,18 @@ struct EnvelopeCodecTests {
     status.code = .resourceExhausted
     status.message = "too many calls"
     status.trailers = [entry("retry-after", .text("1")), entry("detail-bin", .binary([9]))]
+    var carrying = Kp_Wire_V1_CallStart()
+    carrying.method = "/kp.testing.v1.Echo/Echo"
+    carrying.firstMessage = payload
+    carrying.halfClose = true
+    var emptyFirst = Kp_Wire_V1_CallStart()
+    emptyFirst.firstMessage = Kp_Wire_V1_Payload()
+    var halfClosedStart = Kp_Wire_V1_CallStart()
+    halfClosedStart.halfClose = true
+    var answered = Kp_Wire_V1_Status()
+    answered.lastMessage = payload
+    var emptyLast = Kp_Wire_V1_Status()
+    emptyLast.lastMessage = Kp_Wire_V1_Payload()
     var unknownCode = Kp_Wire_V1_Status()
     unknownCode.code = Kp_Wire_V1_StatusCode(rawValue: -7)
 
@@ -62,7 +74,8 @@ struct EnvelopeCodecTests {
       .start(Kp_Wire_V1_CallStart()), .payload(payload), .payload(Kp_Wire_V1_Payload()),
       .halfClose(Kp_Wire_V1_HalfClose()), .cancel(cancel), .cancel(Kp_Wire_V1_Cancel()),
       .status(status), .status(Kp_Wire_V1_Status()), .status(unknownCode), .ping(ping),
-      .pong(pong), .goaway(goAway), .windowUpdate(window),
+      .pong(pong), .goaway(goAway), .windowUpdate(window), .start(carrying), .start(emptyFirst),
+      .start(halfClosedStart), .status(answered), .status(emptyLast),
     ]
   }()
 

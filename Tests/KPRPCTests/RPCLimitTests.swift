@@ -203,6 +203,14 @@ struct RPCLimitTests {
       #expect(error.message.contains("accepts in one frame"))
     }
 
+    // A request of exactly the largest message the server accepts fits no frame together with
+    // the start's method and metadata: it goes in frames of its own, and the server, which
+    // closes the connection on a frame above its limit, answers it.
+    var largest = Kp_Testing_V1_EchoRequest()
+    largest.payload = [UInt8](repeating: 3, count: 4061)
+    #expect(largest.serializedBytes().count == 4096 - 32)
+    #expect(try await channel.unary(Kp_Testing_V1_Echo.echo, largest).payload == largest.payload)
+
     // 40 messages of 1 KiB against a 2 KiB window: the client waits for credit instead of
     // overrunning the window (which the server would treat as a protocol violation).
     let joined = try await channel.clientStreaming(Kp_Testing_V1_Echo.clientStream) { writer in

@@ -69,11 +69,51 @@ struct UnaryCallTests {
     return nil
   }
 
+  /// The responses sent on call `id`: payload frames, and statuses that carry a last message.
   private static func responses(_ id: UInt64, in envelopes: [Kp_Wire_V1_Envelope]) -> Int {
     envelopes.filter {
-      if case .payload = $0.kind { return $0.callId == id }
-      return false
+      guard $0.callId == id else { return false }
+      switch $0.kind {
+      case .payload: return true
+      case .status(let status): return status.lastMessage != nil
+      default: return false
+      }
     }.count
+  }
+
+  @Test("a start carrying the request and the half-close is answered by one status frame")
+  func oneFrameEachWay() async throws {
+    let server = try mesh.startServer(service: "knowledge", offering: [EchoService()])
+    defer { Task { await server.shutdown(grace: .zero) } }
+    let peer = try RawPeer.meshClient(mesh, port: server.port)
+
+    var request = Kp_Testing_V1_EchoRequest()
+    request.payload = Array("one frame".utf8)
+    var first = Kp_Wire_V1_Payload()
+    first.data = request.serializedBytes()
+    var start = Kp_Wire_V1_CallStart()
+    start.method = Kp_Testing_V1_Echo.echo.path
+    start.timeoutMicros = 3_000_000
+    start.firstMessage = first
+    start.halfClose = true
+    peer.send(Self.envelope(1, .start(start)))
+    // The same call in separate frames, for comparison: answered the same way.
+    peer.send(Self.start(3))
+    peer.send(Self.request(3, bytes: 10))
+    peer.send(Self.halfClose(3))
+    let envelopes = Self.read(peer, statuses: 2)
+
+    for id in [1, 3] as [UInt64] {
+      let frames = envelopes.filter { $0.callId == id }
+      #expect(frames.count == 1, "call \(id)")
+      let status = Self.status(id, in: envelopes)
+      #expect(status?.code == .ok, "call \(id)")
+      let response = try status?.lastMessage.map {
+        try Kp_Testing_V1_EchoResponse(serializedBytes: $0.data)
+      }
+      let expected = id == 1 ? request.payload : Array(repeating: 0x5A, count: 10)
+      #expect(response?.payload == expected, "call \(id)")
+    }
   }
 
   @Test("a call with no request, or two, gets INVALID_ARGUMENT; the next call is answered")

@@ -312,13 +312,21 @@ public struct Kp_Wire_V1_CallStart: ProtoGeneratedMessage {
   /// The time remaining before the deadline, in microseconds; 0 means no deadline.
   public var timeoutMicros: UInt64 = 0
 
+  /// The call's first message, when the client has it at the start: the same as a Payload
+  /// frame right after this one. Unary and server-streaming calls send their request this way.
+  public var firstMessage: Kp_Wire_V1_Payload?
+
+  /// The client sends no more messages on this call (after `first_message`, when set): the
+  /// same as a HalfClose frame after the start.
+  public var halfClose: Bool = false
+
   /// The message's full protobuf name.
   public static let protoMessageName = "kp.wire.v1.CallStart"
 
   /// Where each field lives in protobuf-c's struct for the message.
   public static let protoSchema = ProtoSchema.resolve(
     kp_proto_message_descriptor("kp.wire.v1.CallStart"), name: protoMessageName,
-    fieldNumbers: [1, 2, 3])
+    fieldNumbers: [1, 2, 3, 4, 5])
 
   /// Creates a message with every field at its default.
   public init() {}
@@ -328,14 +336,18 @@ public struct Kp_Wire_V1_CallStart: ProtoGeneratedMessage {
     self.method = try fields.value(at: 0)
     self.metadata = try fields.list(at: 1)
     self.timeoutMicros = try fields.value(at: 2)
+    self.firstMessage = try fields.optional(at: 3)
+    self.halfClose = try fields.value(at: 4)
   }
 
   /// The message as a field tree.
   public func protoFields() -> ProtoFields {
-    var fields = ProtoFields(count: 3)
+    var fields = ProtoFields(count: 5)
     fields.set(self.method, at: 0)
     fields.setList(self.metadata, at: 1)
     fields.set(self.timeoutMicros, at: 2)
+    fields.setOptional(self.firstMessage, at: 3)
+    fields.set(self.halfClose, at: 4)
     return fields
   }
 }
@@ -433,13 +445,17 @@ public struct Kp_Wire_V1_Status: ProtoGeneratedMessage {
   /// The `trailers` field (3).
   public var trailers: [Kp_Wire_V1_MetadataEntry] = []
 
+  /// The call's last message, sent with the status: the same as a Payload frame right before
+  /// this one. A unary call's response comes this way.
+  public var lastMessage: Kp_Wire_V1_Payload?
+
   /// The message's full protobuf name.
   public static let protoMessageName = "kp.wire.v1.Status"
 
   /// Where each field lives in protobuf-c's struct for the message.
   public static let protoSchema = ProtoSchema.resolve(
     kp_proto_message_descriptor("kp.wire.v1.Status"), name: protoMessageName,
-    fieldNumbers: [1, 2, 3])
+    fieldNumbers: [1, 2, 3, 4])
 
   /// Creates a message with every field at its default.
   public init() {}
@@ -449,14 +465,16 @@ public struct Kp_Wire_V1_Status: ProtoGeneratedMessage {
     self.code = try fields.value(at: 0)
     self.message = try fields.value(at: 1)
     self.trailers = try fields.list(at: 2)
+    self.lastMessage = try fields.optional(at: 3)
   }
 
   /// The message as a field tree.
   public func protoFields() -> ProtoFields {
-    var fields = ProtoFields(count: 3)
+    var fields = ProtoFields(count: 4)
     fields.set(self.code, at: 0)
     fields.set(self.message, at: 1)
     fields.setList(self.trailers, at: 2)
+    fields.setOptional(self.lastMessage, at: 3)
     return fields
   }
 }

@@ -120,12 +120,8 @@ public final class RPCChannel: Sendable {
     deadline: MonotonicInstant
   ) async throws(RPCError) -> [UInt8] {
     let call = try startCall(
-      path, options: options, deadline: deadline, firstMessageSize: requestBytes.count,
-      endpoint: ClientUnaryCall.init
-    ) { connection, id in
-      connection.sendMessage(id: id, data: requestBytes)
-      connection.sendHalfClose(id: id)
-    }
+      path, options: options, deadline: deadline, onlyRequest: requestBytes,
+      endpoint: ClientUnaryCall.init)
     do {
       return try await withTaskCancellationHandler {
         try await call.response()
@@ -148,11 +144,8 @@ public final class RPCChannel: Sendable {
     options = try intercepted(method.path, options)
     let bytes = request.serializedBytes()
     let call = try startCall(
-      method.path, options: options, deadline: deadline, firstMessageSize: bytes.count
-    ) { connection, id in
-      connection.sendMessage(id: id, data: bytes)
-      connection.sendHalfClose(id: id)
-    }
+      method.path, options: options, deadline: deadline, onlyRequest: bytes,
+      endpoint: ClientCall.init)
     return ResponseStream(call: call)
   }
 
@@ -183,7 +176,9 @@ public final class RPCChannel: Sendable {
     deadline: MonotonicInstant,
     _ body: (MessageWriter<Request>) async throws -> Void
   ) async throws(RPCError) -> Response {
-    let call = try startCall(method.path, options: options, deadline: deadline) { _, _ in }
+    let call = try startCall(
+      method.path, options: options, deadline: deadline, onlyRequest: nil,
+      endpoint: ClientCall.init)
     let writer = MessageWriter<Request>(sendBytes: { bytes async throws(RPCError) in
       try await call.send(bytes)
     })
@@ -216,7 +211,9 @@ public final class RPCChannel: Sendable {
     var options = options
     let deadline = try effectiveDeadline(&options)
     options = try intercepted(method.path, options)
-    let call = try startCall(method.path, options: options, deadline: deadline) { _, _ in }
+    let call = try startCall(
+      method.path, options: options, deadline: deadline, onlyRequest: nil,
+      endpoint: ClientCall.init)
     let writer = MessageWriter<Request>(sendBytes: { bytes async throws(RPCError) in
       try await call.send(bytes)
     })
@@ -280,31 +277,23 @@ public final class RPCChannel: Sendable {
     return deadline
   }
 
-  private func startCall(
-    _ path: String,
-    options: CallOptions,
-    deadline: MonotonicInstant,
-    firstMessageSize: Int? = nil,
-    then firstFrames: @escaping @Sendable (Connection, UInt64) -> Void
-  ) throws(RPCError) -> ClientCall {
-    try startCall(
-      path, options: options, deadline: deadline, firstMessageSize: firstMessageSize,
-      endpoint: ClientCall.init, then: firstFrames)
-  }
-
+  /// Starts a call on a connection of the pool.
+  ///
+  /// - Parameter onlyRequest: the call's one request, for unary and server-streaming calls: it
+  ///   goes out with the start, and the client's half of the call ends with it. Nil for calls
+  ///   whose caller sends the requests.
   private func startCall<Endpoint: ClientEndpoint>(
     _ path: String,
     options: CallOptions,
     deadline: MonotonicInstant,
-    firstMessageSize: Int?,
-    endpoint: (Connection) -> Endpoint,
-    then firstFrames: @escaping @Sendable (Connection, UInt64) -> Void
+    onlyRequest: [UInt8]?,
+    endpoint: (Connection) -> Endpoint
   ) throws(RPCError) -> Endpoint {
     let connection = try pickConnection()
-    if let firstMessageSize {
+    if let onlyRequest {
       let limit = connection.peerMessageLimit
-      guard firstMessageSize <= limit else {
-        throw .messageTooLarge(firstMessageSize, limit: limit)
+      guard onlyRequest.count <= limit else {
+        throw .messageTooLarge(onlyRequest.count, limit: limit)
       }
     }
     let call = endpoint(connection)
@@ -318,11 +307,11 @@ public final class RPCChannel: Sendable {
     // starts the call at once rather than through the loop's queue.
     loop.executeSoon { [metadata] in
       switch connection.startCall(
-        method: path, metadata: metadata, timeout: timeout, endpoint: call)
+        method: path, metadata: metadata, timeout: timeout, endpoint: call,
+        onlyRequest: onlyRequest)
       {
       case .success(let id):
         call.id = id
-        firstFrames(connection, id)
         // Alone on its connection, the call's first frames go out now rather than at the end
         // of the loop's turn: the server starts while this side arms the deadline and the
         // caller suspends. Calls sharing a connection keep sharing one write per turn.

@@ -64,6 +64,8 @@ enum EnvelopeCodec {
       start.method = try text(wire.method, "CallStart.method")
       start.metadata = try entries(wire.metadata, count: wire.n_metadata)
       start.timeoutMicros = wire.timeout_micros
+      start.firstMessage = payload(wire.first_message)
+      start.halfClose = wire.half_close != 0
       return .start(start)
     case KP__WIRE__V1__ENVELOPE__KIND_PAYLOAD:
       guard let wire = message.payload?.pointee else { return nil }
@@ -84,6 +86,7 @@ enum EnvelopeCodec {
       status.code = Kp_Wire_V1_StatusCode(rawValue: Int32(bitPattern: wire.code.rawValue))
       status.message = try text(wire.message, "Status.message")
       status.trailers = try entries(wire.trailers, count: wire.n_trailers)
+      status.lastMessage = payload(wire.last_message)
       return .status(status)
     case KP__WIRE__V1__ENVELOPE__KIND_PING:
       guard let wire = message.ping?.pointee else { return nil }
@@ -153,6 +156,16 @@ enum EnvelopeCodec {
     return string
   }
 
+  /// A payload carried inside another frame kind, nil when absent.
+  private static func payload(
+    _ wire: UnsafeMutablePointer<Kp__Wire__V1__Payload>?
+  ) -> Kp_Wire_V1_Payload? {
+    guard let wire else { return nil }
+    var payload = Kp_Wire_V1_Payload()
+    payload.data = bytes(wire.pointee.data)
+    return payload
+  }
+
   private static func bytes(_ data: ProtobufCBinaryData) -> [UInt8] {
     guard data.len > 0, let start = data.data else { return [] }
     return Array(UnsafeBufferPointer(start: start, count: data.len))
@@ -166,14 +179,34 @@ enum EnvelopeCodec {
       appendPayload(callID: envelope.callId, data: payload.data, to: &buffer)
       return
     }
-    withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 16) { scratch in
-      var arena = ProtoArena(initial: scratch)
-      var message = Kp__Wire__V1__Envelope()
-      kp__wire__v1__envelope__init(&message)
-      message.call_id = envelope.callId
-      if let kind = envelope.kind { fill(&message, kind, in: &arena) }
-      pack(&message, to: &buffer)
+    // A message carried inside a start or a status is packed where it lies, like a payload's.
+    let carried: [UInt8]
+    switch envelope.kind {
+    case .start(let start): carried = start.firstMessage?.data ?? []
+    case .status(let status): carried = status.lastMessage?.data ?? []
+    default: carried = []
     }
+    carried.withUnsafeBufferPointer { carried in
+      var carriedPayload = Kp__Wire__V1__Payload()
+      kp__wire__v1__payload__init(&carriedPayload)
+      carriedPayload.data = binary(carried)
+      withUnsafeMutablePointer(to: &carriedPayload) { carriedPayload in
+        withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 16) { scratch in
+          var arena = ProtoArena(initial: scratch)
+          var message = Kp__Wire__V1__Envelope()
+          kp__wire__v1__envelope__init(&message)
+          message.call_id = envelope.callId
+          if let kind = envelope.kind { fill(&message, kind, carried: carriedPayload, in: &arena) }
+          pack(&message, to: &buffer)
+        }
+      }
+    }
+  }
+
+  /// Bytes for protobuf-c to pack where they lie; they must outlive the packing.
+  private static func binary(_ data: UnsafeBufferPointer<UInt8>) -> ProtobufCBinaryData {
+    ProtobufCBinaryData(
+      len: data.count, data: data.isEmpty ? nil : UnsafeMutablePointer(mutating: data.baseAddress))
   }
 
   /// Appends one framed payload envelope, packing `data` where it lies, without a copy.
@@ -181,9 +214,7 @@ enum EnvelopeCodec {
     data.withUnsafeBufferPointer { data in
       var payload = Kp__Wire__V1__Payload()
       kp__wire__v1__payload__init(&payload)
-      payload.data = ProtobufCBinaryData(
-        len: data.count, data: data.isEmpty ? nil : UnsafeMutablePointer(mutating: data.baseAddress)
-      )
+      payload.data = binary(data)
       withUnsafeMutablePointer(to: &payload) { payload in
         var message = Kp__Wire__V1__Envelope()
         kp__wire__v1__envelope__init(&message)
@@ -209,9 +240,11 @@ enum EnvelopeCodec {
     }
   }
 
+  /// Fills protobuf-c's envelope from the Swift one. `carried` holds the bytes of the message a
+  /// start or a status carries, when it carries one.
   private static func fill(
     _ message: inout Kp__Wire__V1__Envelope, _ kind: Kp_Wire_V1_Envelope.OneOf_Kind,
-    in arena: inout ProtoArena
+    carried: UnsafeMutablePointer<Kp__Wire__V1__Payload>, in arena: inout ProtoArena
   ) {
     switch kind {
     case .settings(let settings):
@@ -227,6 +260,8 @@ enum EnvelopeCodec {
       setText(&wire.pointee.method, start.method, in: &arena)
       (wire.pointee.n_metadata, wire.pointee.metadata) = entries(start.metadata, in: &arena)
       wire.pointee.timeout_micros = start.timeoutMicros
+      if start.firstMessage != nil { wire.pointee.first_message = carried }
+      wire.pointee.half_close = start.halfClose ? 1 : 0
       message.kind_case = KP__WIRE__V1__ENVELOPE__KIND_START
       message.start = wire
     case .payload(let payload):
@@ -249,6 +284,7 @@ enum EnvelopeCodec {
         rawValue: UInt32(bitPattern: status.code.rawValue))
       setText(&wire.pointee.message, status.message, in: &arena)
       (wire.pointee.n_trailers, wire.pointee.trailers) = entries(status.trailers, in: &arena)
+      if status.lastMessage != nil { wire.pointee.last_message = carried }
       message.kind_case = KP__WIRE__V1__ENVELOPE__KIND_STATUS
       message.status = wire
     case .ping(let ping):

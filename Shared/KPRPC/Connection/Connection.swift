@@ -103,7 +103,8 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   private let peerMessageLimitStorage = Atomic<Int>(
     ConnectionLimits().maximumFrameSize - Connection.envelopeOverhead)
 
-  /// Bytes an envelope adds around a payload: call id, frame kind and payload field headers.
+  /// Bytes an envelope adds around a payload: call id, frame kind and payload field headers, with
+  /// room for an OK status that carries the payload as its last message (29 bytes at most).
   static let envelopeOverhead = 32
 
   /// Whether settings have been exchanged and calls may flow.
@@ -310,8 +311,13 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   // MARK: Calls
 
   /// Client: starts a call; returns its id or why it cannot start.
+  ///
+  /// - Parameter onlyRequest: the call's one and only request, sent with the start and followed
+  ///   by the half-close: in the same frame when it fits the peer's frame size, else in frames
+  ///   of their own.
   func startCall(
-    method: String, metadata: Metadata, timeout: Duration?, endpoint: any CallEndpoint
+    method: String, metadata: Metadata, timeout: Duration?, endpoint: any CallEndpoint,
+    onlyRequest: [UInt8]? = nil
   ) -> Result<UInt64, RPCError> {
     guard acceptsNewCalls else {
       return .failure(.unavailable("the connection to \(peerDescription) is closing"))
@@ -323,6 +329,13 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     start.method = method
     start.metadata = metadata.wireEntries
     if let timeout { start.timeoutMicros = max(1, timeout.nonNegativeMicroseconds) }
+    let carried = onlyRequest.map { Self.fitsWithStart($0, start, limit: peerMessageLimit) }
+    if let onlyRequest, carried == true {
+      var payload = Kp_Wire_V1_Payload()
+      payload.data = onlyRequest
+      start.firstMessage = payload
+      start.halfClose = true
+    }
     var envelope = Kp_Wire_V1_Envelope()
     envelope.callId = id
     envelope.kind = .start(start)
@@ -333,7 +346,28 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
       endpoint.grant(machine.peerInitialCallWindow)
     }
     enqueue(envelope)
+    if let onlyRequest, carried == false {
+      sendMessage(id: id, data: onlyRequest)
+      sendHalfClose(id: id)
+    }
     return .success(id)
+  }
+
+  /// Whether a request fits in one frame with the start that carries it, judged on an upper
+  /// bound of what the start adds: its method and metadata, and a field header for each.
+  private static func fitsWithStart(
+    _ request: [UInt8], _ start: Kp_Wire_V1_CallStart, limit: Int
+  ) -> Bool {
+    var size = request.count + start.method.utf8.count + 32
+    for entry in start.metadata {
+      size += entry.key.utf8.count + 24
+      switch entry.value {
+      case .text(let text): size += text.utf8.count
+      case .binary(let binary): size += binary.count
+      case nil: break
+      }
+    }
+    return size <= limit
   }
 
   /// Sends one message on a call.
@@ -371,11 +405,14 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   /// With `flushIfIdle`, the output is written at once when no other call is open, rather
   /// than at the end of the loop's turn: the caller is waiting, and the work left in the turn
   /// (the handler's task ending) can run while the response travels.
+  ///
+  /// `lastMessage`, when given, is the call's last message, sent in the status frame; it must
+  /// fit within `peerMessageLimit`.
   func sendStatus(
-    id: UInt64, error: RPCError?, flushIfIdle: Bool = false
+    id: UInt64, error: RPCError?, lastMessage: [UInt8]? = nil, flushIfIdle: Bool = false
   ) {
     guard calls.removeValue(forKey: id) != nil else { return }
-    enqueue(ConnectionStateMachine.statusEnvelope(id: id, error: error))
+    enqueue(ConnectionStateMachine.statusEnvelope(id: id, error: error, lastMessage: lastMessage))
     if flushIfIdle && calls.isEmpty { flush() }
     if let close = machine.callEnded(id: id) { perform(close) }
     scheduleIdleCheckIfNeeded()

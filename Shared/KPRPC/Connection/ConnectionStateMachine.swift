@@ -207,7 +207,20 @@ struct ConnectionStateMachine {
     case .settings:
       actions.append(protocolViolation("settings may be sent only once"))
     case .start(let start):
-      actions.append(receiveStart(id: envelope.callId, start: start))
+      let opened = receiveStart(id: envelope.callId, start: start)
+      actions.append(opened)
+      // A start may carry the call's first message and its half-close: the same as the frames
+      // that would follow it, and only for a call that opened.
+      guard case .openCall = opened else { return }
+      if let message = start.firstMessage,
+        let action = receivePayload(id: envelope.callId, data: message.data)
+      {
+        actions.append(action)
+        if case .close = action { return }
+      }
+      if start.halfClose, let action = receiveHalfClose(id: envelope.callId) {
+        actions.append(action)
+      }
     case .payload(let payload):
       if let action = receivePayload(id: envelope.callId, data: payload.data) {
         actions.append(action)
@@ -302,6 +315,11 @@ struct ConnectionStateMachine {
   ) {
     guard role == .client else {
       return actions.append(protocolViolation("a client may not send a status"))
+    }
+    // A status may carry the call's last message: the same as a payload frame before it.
+    if let message = status.lastMessage, let action = receivePayload(id: id, data: message.data) {
+      actions.append(action)
+      if case .close = action { return }
     }
     guard calls.removeValue(forKey: id) != nil else { return }
     let code = RPCError.Code(status.code)
@@ -402,8 +420,17 @@ struct ConnectionStateMachine {
     .send(Self.statusEnvelope(id: id, error: error))
   }
 
-  static func statusEnvelope(id: UInt64, error: RPCError?) -> Kp_Wire_V1_Envelope {
+  /// The status frame that ends call `id`: OK when `error` is nil, with `lastMessage` carried
+  /// in it when given.
+  static func statusEnvelope(
+    id: UInt64, error: RPCError?, lastMessage: [UInt8]? = nil
+  ) -> Kp_Wire_V1_Envelope {
     var status = Kp_Wire_V1_Status()
+    if let lastMessage {
+      var payload = Kp_Wire_V1_Payload()
+      payload.data = lastMessage
+      status.lastMessage = payload
+    }
     status.code = (error?.code ?? .ok).wireValue
     status.message = error?.message ?? ""
     if let trailers = error?.trailers, !trailers.entries.isEmpty {

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// The server's end of one unary call: the request is collected on the connection's loop, the
-/// handler runs once it is complete, and the response goes out with the status in one write.
+/// handler runs once it is complete, and the response goes out inside the status's frame.
 ///
 /// A unary call needs none of a stream's machinery: no queue of received messages for a
 /// handler to wait on, and no send window, since one message may always be sent on a new call.
@@ -103,14 +103,17 @@ final class ServerUnaryCall: CallEndpoint, EventLoopFlushable, @unchecked Sendab
     guard !ended.exchange(true, ordering: .acquiringAndReleasing) else { return }
     deadlineTimer?.cancel()
     var error = error
+    var lastMessage: [UInt8]?
     if let response, error == nil {
       let limit = connection.peerMessageLimit
       if response.count > limit {
         error = .messageTooLarge(response.count, limit: limit)
       } else {
-        connection.sendMessage(id: id, data: response)
+        // The response goes in the status's frame: the envelope overhead the limit allows for
+        // covers a status that carries a message.
+        lastMessage = response
       }
     }
-    connection.sendStatus(id: id, error: error, flushIfIdle: true)
+    connection.sendStatus(id: id, error: error, lastMessage: lastMessage, flushIfIdle: true)
   }
 }

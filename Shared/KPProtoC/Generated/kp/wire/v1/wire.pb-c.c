@@ -860,7 +860,7 @@ const ProtobufCMessageDescriptor kp__wire__v1__metadata_entry__descriptor =
   (ProtobufCMessageInit) kp__wire__v1__metadata_entry__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor kp__wire__v1__call_start__field_descriptors[3] =
+static const ProtobufCFieldDescriptor kp__wire__v1__call_start__field_descriptors[5] =
 {
   {
     "method",
@@ -898,8 +898,34 @@ static const ProtobufCFieldDescriptor kp__wire__v1__call_start__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "first_message",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Wire__V1__CallStart, first_message),
+    &kp__wire__v1__payload__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "half_close",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Wire__V1__CallStart, half_close),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned kp__wire__v1__call_start__field_indices_by_name[] = {
+  3,   /* field[3] = first_message */
+  4,   /* field[4] = half_close */
   1,   /* field[1] = metadata */
   0,   /* field[0] = method */
   2,   /* field[2] = timeout_micros */
@@ -907,7 +933,7 @@ static const unsigned kp__wire__v1__call_start__field_indices_by_name[] = {
 static const ProtobufCIntRange kp__wire__v1__call_start__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor kp__wire__v1__call_start__descriptor =
 {
@@ -917,7 +943,7 @@ const ProtobufCMessageDescriptor kp__wire__v1__call_start__descriptor =
   "Kp__Wire__V1__CallStart",
   "kp.wire.v1",
   sizeof(Kp__Wire__V1__CallStart),
-  3,
+  5,
   kp__wire__v1__call_start__field_descriptors,
   kp__wire__v1__call_start__field_indices_by_name,
   1,  kp__wire__v1__call_start__number_ranges,
@@ -1018,7 +1044,7 @@ const ProtobufCMessageDescriptor kp__wire__v1__cancel__descriptor =
   (ProtobufCMessageInit) kp__wire__v1__cancel__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor kp__wire__v1__status__field_descriptors[3] =
+static const ProtobufCFieldDescriptor kp__wire__v1__status__field_descriptors[4] =
 {
   {
     "code",
@@ -1056,16 +1082,29 @@ static const ProtobufCFieldDescriptor kp__wire__v1__status__field_descriptors[3]
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "last_message",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Kp__Wire__V1__Status, last_message),
+    &kp__wire__v1__payload__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned kp__wire__v1__status__field_indices_by_name[] = {
   0,   /* field[0] = code */
+  3,   /* field[3] = last_message */
   1,   /* field[1] = message */
   2,   /* field[2] = trailers */
 };
 static const ProtobufCIntRange kp__wire__v1__status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor kp__wire__v1__status__descriptor =
 {
@@ -1075,7 +1114,7 @@ const ProtobufCMessageDescriptor kp__wire__v1__status__descriptor =
   "Kp__Wire__V1__Status",
   "kp.wire.v1",
   sizeof(Kp__Wire__V1__Status),
-  3,
+  4,
   kp__wire__v1__status__field_descriptors,
   kp__wire__v1__status__field_indices_by_name,
   1,  kp__wire__v1__status__number_ranges,

@@ -177,10 +177,20 @@ struct  Kp__Wire__V1__CallStart
    * The time remaining before the deadline, in microseconds; 0 means no deadline.
    */
   uint64_t timeout_micros;
+  /*
+   * The call's first message, when the client has it at the start: the same as a Payload
+   * frame right after this one. Unary and server-streaming calls send their request this way.
+   */
+  Kp__Wire__V1__Payload *first_message;
+  /*
+   * The client sends no more messages on this call (after `first_message`, when set): the
+   * same as a HalfClose frame after the start.
+   */
+  protobuf_c_boolean half_close;
 };
 #define KP__WIRE__V1__CALL_START__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__wire__v1__call_start__descriptor) \
-    , (char *)protobuf_c_empty_string, 0,NULL, 0 }
+    , (char *)protobuf_c_empty_string, 0,NULL, 0, NULL, 0 }
 
 
 /*
@@ -231,10 +241,15 @@ struct  Kp__Wire__V1__Status
   char *message;
   size_t n_trailers;
   Kp__Wire__V1__MetadataEntry **trailers;
+  /*
+   * The call's last message, sent with the status: the same as a Payload frame right before
+   * this one. A unary call's response comes this way.
+   */
+  Kp__Wire__V1__Payload *last_message;
 };
 #define KP__WIRE__V1__STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&kp__wire__v1__status__descriptor) \
-    , KP__WIRE__V1__STATUS_CODE__OK, (char *)protobuf_c_empty_string, 0,NULL }
+    , KP__WIRE__V1__STATUS_CODE__OK, (char *)protobuf_c_empty_string, 0,NULL, NULL }
 
 
 /*
