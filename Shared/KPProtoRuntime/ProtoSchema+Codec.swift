@@ -60,7 +60,7 @@ extension ProtoSchema {
       if field.isOneof {
         let selected = message.load(fromByteOffset: field.quantifierOffset, as: UInt32.self)
         if selected == field.number {
-          result.values[index] = try read(field, at: message + field.offset, keepDefault: true)
+          result[index] = try read(field, at: message + field.offset, keepDefault: true)
         }
         continue
       }
@@ -77,16 +77,16 @@ extension ProtoSchema {
             items.append(item)
           }
         }
-        result.values[index] = .list(items)
+        result[index] = .list(items)
       case .flagged:
         let isSet = message.load(fromByteOffset: field.quantifierOffset, as: Int32.self) != 0
         if isSet {
-          result.values[index] = try read(field, at: message + field.offset, keepDefault: true)
+          result[index] = try read(field, at: message + field.offset, keepDefault: true)
         }
       case .pointer:
-        result.values[index] = try read(field, at: message + field.offset, keepDefault: true)
+        result[index] = try read(field, at: message + field.offset, keepDefault: true)
       case .implicit:
-        result.values[index] = try read(field, at: message + field.offset, keepDefault: false)
+        result[index] = try read(field, at: message + field.offset, keepDefault: false)
       }
     }
     return result
@@ -183,9 +183,9 @@ extension ProtoSchema {
   func build(_ fields: ProtoFields, in arena: inout ProtoArena) -> UnsafeMutableRawPointer {
     let message = arena.allocate(byteCount: messageSize)
     protobuf_c_message_init(descriptor, message)
-    let count = min(fields.values.count, layouts.count)
+    let count = min(fields.count, layouts.count)
     for index in 0..<count {
-      guard let value = fields.values[index] else { continue }
+      guard let value = fields[index] else { continue }
       let field = layouts[index]
       if field.isOneof {
         message.storeBytes(of: field.number, toByteOffset: field.quantifierOffset, as: UInt32.self)
