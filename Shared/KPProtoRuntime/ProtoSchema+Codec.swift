@@ -125,7 +125,7 @@ extension ProtoSchema {
         return keepDefault ? .string("") : nil
       }
       let utf8 = UnsafeBufferPointer(start: text, count: length)
-      guard let string = String(validating: utf8, as: UTF8.self) else {
+      guard let string = ProtoText.string(utf8) else {
         throw ProtoError(
           code: .invalidUTF8,
           message: "field \(field.name) of \(fullName) is not valid UTF-8")

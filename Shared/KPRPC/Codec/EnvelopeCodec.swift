@@ -147,10 +147,7 @@ enum EnvelopeCodec {
     let length = strlen(pointer)
     guard length > 0 else { return "" }
     let utf8 = UnsafeRawPointer(pointer).bindMemory(to: UInt8.self, capacity: length)
-    guard
-      let string = String(
-        validating: UnsafeBufferPointer(start: utf8, count: length), as: UTF8.self)
-    else {
+    guard let string = ProtoText.string(UnsafeBufferPointer(start: utf8, count: length)) else {
       throw .malformedEnvelope("field \(field) of kp.wire.v1.Envelope is not valid UTF-8")
     }
     return string
