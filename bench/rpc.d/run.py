@@ -89,6 +89,9 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=1000)
     parser.add_argument("--busy-poll-us", type=int, default=50)
     parser.add_argument("--c1-pairs", type=int, default=2)
+    parser.add_argument("--swift-dynamic", default=None,
+                        help="the same program linked against the Swift runtime's shared "
+                             "libraries, measured at c1 beside the default build")
     args = parser.parse_args()
 
     seconds, warmup = args.seconds, 1.0
@@ -96,9 +99,9 @@ def main() -> None:
     c1_args = os.environ.get("KP_BENCH_C1_ARGS", "--connections 1 --pin 1").split()
     timeout = seconds + warmup + 30
 
-    def swift_drive(port: int, concurrency: int, extra: list) -> dict:
+    def swift_drive(port: int, concurrency: int, extra: list, binary: str = args.swift) -> dict:
         return run_json(
-            [args.swift, "drive", "--port", str(port), "--concurrency", str(concurrency),
+            [binary, "drive", "--port", str(port), "--concurrency", str(concurrency),
              "--duration", str(seconds), "--max-calls", str(400_000), "--warmup", str(warmup),
              "--certs", args.certs, *extra],
             timeout,
@@ -118,10 +121,17 @@ def main() -> None:
     if busy_poll_us > 0:
         runs.update({"kp_c1_busy_poll": [], "kp_c64_busy_poll": []})
     busy_args = ["--busy-poll-us", str(busy_poll_us)]
+    if args.swift_dynamic:
+        runs["kp_c1_dynamic"] = []
     kp = Server([args.swift, "serve", "--port", "0", "--certs", args.certs], "kp-bench-rpc serve")
     grpc_server = None
     kp_busy = None
+    kp_dynamic = None
     try:
+        if args.swift_dynamic:
+            kp_dynamic = Server(
+                [args.swift_dynamic, "serve", "--port", "0", "--certs", args.certs],
+                "kp-bench-rpc serve (runtime linked dynamically)")
         if busy_poll_us > 0:
             kp_busy = Server(
                 [args.swift, "serve", "--port", "0", "--certs", args.certs, *busy_args],
@@ -144,6 +154,9 @@ def main() -> None:
             runs["tcp"].append(
                 run_json([args.floor, args.certs, str(rounds), str(rounds // 10), "plain"],
                          timeout))
+            if kp_dynamic:
+                runs["kp_c1_dynamic"].append(
+                    swift_drive(kp_dynamic.port, 1, c1_args, binary=args.swift_dynamic))
             runs["grpc_c1"].append(grpc_drive(grpc_server.port, 1))
             runs["kp_c64"].append(swift_drive(kp.port, 64, c64_args))
             runs["grpc_c64"].append(grpc_drive(grpc_server.port, 64))
@@ -160,6 +173,8 @@ def main() -> None:
             grpc_server.stop()
         if kp_busy:
             kp_busy.stop()
+        if kp_dynamic:
+            kp_dynamic.stop()
 
     idle_runs = []
     for repeat in range(1, args.repeats + 1):
@@ -230,6 +245,9 @@ def main() -> None:
         "runs": runs,
     }
 
+    if args.swift_dynamic:
+        figures["kp_c1_dynamic"] = {
+            f: med("kp_c1_dynamic", f) for f in ("calls_per_s", "p50_us", "p99_us")}
     if busy_poll_us > 0:
         for key in ("kp_c1_busy_poll", "kp_c64_busy_poll"):
             figures[key] = {f: med(key, f) for f in ("calls_per_s", "p50_us", "p99_us")}
@@ -264,6 +282,7 @@ def main() -> None:
         print("| " + " | ".join(values) + " |")
 
     print()
+    print("kp/1 is built as for deployment: release, Swift runtime linked statically.")
     print(f"RPC unary echo, 100-byte payload, mutual TLS, loopback; median of {args.repeats}"
           f" runs of {seconds:g} s ({args.repeats * args.c1_pairs} for kp/1 and the floor at"
           f" c1, each ratio taken within a back-to-back pair)")
@@ -274,6 +293,8 @@ def main() -> None:
     row("grpcio (aio, Python)", figures["grpcio_c1"], figures["grpcio_c64"])
     row("C floor (OpenSSL TLS 1.3)", figures["floor_c1"], None)
     row("C ping-pong over bare TCP (no TLS)", figures["tcp_c1"], None)
+    if args.swift_dynamic:
+        row("kp/1, Swift runtime as shared libraries", figures["kp_c1_dynamic"], None)
     if busy_poll_us > 0:
         row(f"kp/1 with busy polling {busy_poll_us} us (opt-in)", figures["kp_c1_busy_poll"],
             figures["kp_c64_busy_poll"])
