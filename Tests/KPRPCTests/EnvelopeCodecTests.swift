@@ -173,12 +173,83 @@ struct EnvelopeCodecTests {
     }
   }
 
+  /// Whether the envelopes every call sends take the direct path: start, payload, half-close
+  /// and status, unless a string holds a NUL or the status code is negative.
+  private static func isDirect(_ kind: Kp_Wire_V1_Envelope.OneOf_Kind?) -> Bool {
+    switch kind {
+    case .start, .payload, .halfClose: true
+    case .status(let status): status.code.rawValue >= 0
+    default: false
+    }
+  }
+
+  @Test("the envelopes every call sends are read and written directly, others through protobuf-c")
+  func directPath() {
+    var direct = 0
+    for kind in Self.kinds {
+      for id: UInt64 in [0, 1, 300, .max] {
+        let envelope = Self.envelope(kind, id: id)
+        var expected: [UInt8] = []
+        FrameEncoder.append(envelope, to: &expected)
+        var written: [UInt8] = [0xEE]
+        let wrote = CallEnvelopeWriter.append(envelope, to: &written)
+        let body = Array(expected.dropFirst(4))
+        let read = body.withUnsafeBytes { CallEnvelopeReader.read($0) }
+        if Self.isDirect(kind) {
+          direct += 1
+          #expect(wrote)
+          #expect(written == [0xEE] + expected)
+          #expect(read == envelope)
+        } else {
+          #expect(!wrote)
+          #expect(written == [0xEE])
+          #expect(read == nil)
+        }
+      }
+    }
+    #expect(direct == 4 * 12)
+  }
+
+  @Test(
+    "spellings an encoder does not write are left to protobuf-c and read as it reads them",
+    arguments: [
+      // CallStart{timeout_micros: 5, method: "/a.B/C"}: fields out of order.
+      [0x08, 0x01, 0x1A, 0x0A, 0x18, 0x05, 0x0A, 0x06, 0x2F, 0x61, 0x2E, 0x42, 0x2F, 0x43],
+      // CallStart{method: "/a", method: "/b"}: a field twice.
+      [0x08, 0x01, 0x1A, 0x08, 0x0A, 0x02, 0x2F, 0x61, 0x0A, 0x02, 0x2F, 0x62],
+      // CallStart{field 9: 1, method: ...}: an unknown field.
+      [0x08, 0x01, 0x1A, 0x06, 0x48, 0x01, 0x0A, 0x02, 0x2F, 0x61],
+      // CallStart{half_close: 2}: a boolean other than 0 or 1.
+      [0x08, 0x01, 0x1A, 0x02, 0x28, 0x02],
+      // Status{code: 4} with the tag spelled in two bytes.
+      [0x08, 0x01, 0xBA, 0x00, 0x02, 0x08, 0x04],
+      // Status{code: -1}: ten bytes.
+      [0x08, 0x01, 0x3A, 0x0B, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01],
+      // CallStart{method: "/a\0b"}: a NUL inside a string.
+      [0x08, 0x01, 0x1A, 0x06, 0x0A, 0x04, 0x2F, 0x61, 0x00, 0x62],
+      // MetadataEntry{text: "x", binary: "y"}: both values.
+      [0x08, 0x01, 0x1A, 0x08, 0x12, 0x06, 0x12, 0x01, 0x78, 0x1A, 0x01, 0x79],
+      // A half-close, then call_id: a field after the kind.
+      [0x2A, 0x00, 0x08, 0x01],
+      // Two kinds: a half-close, then a payload.
+      [0x08, 0x01, 0x2A, 0x00, 0x22, 0x00],
+      // Payload{data} with its length spelled in five bytes.
+      [0x08, 0x01, 0x22, 0x07, 0x0A, 0x81, 0x80, 0x80, 0x80, 0x00, 0x41],
+    ] as [[UInt8]])
+  func leftToProtobufC(body: [UInt8]) {
+    let read = body.withUnsafeBytes { CallEnvelopeReader.read($0) }
+    #expect(read == nil)
+    let agree = body.withUnsafeBytes { WireInputExercise.codecsAgree($0) }
+    #expect(agree)
+  }
+
   @Test("random and mutated inputs are read alike on both paths")
   func differential() {
     var generator = SplitMix(seed: 0x6B70_2F31)
     let seeds = Self.kinds.map { Array(Self.framed(Self.envelope($0)).dropFirst(4)) }
     var disagreements: [[UInt8]] = []
     var decoded = 0
+    var direct = 0
     for round in 0..<20_000 {
       var input: [UInt8]
       if round % 2 == 0 {
@@ -199,10 +270,13 @@ struct EnvelopeCodecTests {
       let agree = input.withUnsafeBytes { WireInputExercise.codecsAgree($0) }
       if !agree { disagreements.append(input) }
       if (try? input.withUnsafeBytes({ try EnvelopeCodec.decode($0) })) != nil { decoded += 1 }
+      if input.withUnsafeBytes({ CallEnvelopeReader.read($0) }) != nil { direct += 1 }
     }
     #expect(disagreements.isEmpty, "first disagreement: \(disagreements.first ?? [])")
     // Both outcomes are exercised: many inputs decode, many are refused.
     #expect(decoded > 500 && decoded < 19_500, "\(decoded) of 20,000 decoded")
+    // The direct reader takes part: it read a good share of what decoded.
+    #expect(direct > 300, "\(direct) of \(decoded) read directly")
   }
 }
 

@@ -7,15 +7,17 @@ import KPProtocol
   import Glibc
 #endif
 
-/// Frames envelopes and reads them back, through protobuf-c's generated code for
-/// `kp.wire.v1.Envelope`.
+/// Frames envelopes and reads them back.
 ///
-/// protobuf-c packs and unpacks every byte, as for any other message; this codec only moves
-/// values between the Swift envelope and protobuf-c's C structs, field by field. Every frame of
-/// every call passes through here, so it skips the generic field tree that application
-/// messages go through (`ProtoSchema`), which costs several allocations per nested message.
-/// The result is the same as `Kp_Wire_V1_Envelope(serializedBytes:)` and `serializedBytes()`,
-/// including the refusal of strings that are not UTF-8; the tests compare the two.
+/// The envelopes every call sends (start, payload, half-close, status) in the form encoders
+/// write them are read and written directly (`CallEnvelopeReader`, `CallEnvelopeWriter`).
+/// Everything else goes through protobuf-c's generated code for `kp.wire.v1.Envelope`: this
+/// codec then only moves values between the Swift envelope and protobuf-c's C structs, field by
+/// field. Every frame of every call passes through here, so neither path builds the generic
+/// field tree that application messages go through (`ProtoSchema`), which costs several
+/// allocations per nested message. The result is the same as
+/// `Kp_Wire_V1_Envelope(serializedBytes:)` and `serializedBytes()`, including the refusal of
+/// strings that are not UTF-8; the tests and the fuzzing target compare the two.
 enum EnvelopeCodec {
   // MARK: Decoding
 
@@ -24,6 +26,8 @@ enum EnvelopeCodec {
   /// - Throws: `FrameError` with code `malformed_envelope` when protobuf-c refuses the bytes or
   ///   a string field is not valid UTF-8.
   static func decode(_ frame: UnsafeRawBufferPointer) throws(FrameError) -> Kp_Wire_V1_Envelope {
+    if let envelope = CallEnvelopeReader.read(frame) { return envelope }
+
     // The C structs unpack into stack memory, and everything is copied out before it goes.
     var result: Result<Kp_Wire_V1_Envelope, FrameError>!
     ProtoUnpackScratch.with { scratch in
@@ -172,11 +176,8 @@ enum EnvelopeCodec {
 
   /// Appends one framed envelope to `buffer`: the 4-byte big-endian length, then the envelope.
   static func append(_ envelope: Kp_Wire_V1_Envelope, to buffer: inout [UInt8]) {
-    if case .payload(let payload) = envelope.kind {
-      appendPayload(callID: envelope.callId, data: payload.data, to: &buffer)
-      return
-    }
-    // A message carried inside a start or a status is packed where it lies, like a payload's.
+    if CallEnvelopeWriter.append(envelope, to: &buffer) { return }
+    // A message carried inside a start or a status is packed where it lies.
     let carried: [UInt8]
     switch envelope.kind {
     case .start(let start): carried = start.firstMessage?.data ?? []
@@ -206,21 +207,15 @@ enum EnvelopeCodec {
       len: data.count, data: data.isEmpty ? nil : UnsafeMutablePointer(mutating: data.baseAddress))
   }
 
-  /// Appends one framed payload envelope, packing `data` where it lies, without a copy.
+  /// Appends one framed payload envelope.
   static func appendPayload(callID: UInt64, data: [UInt8], to buffer: inout [UInt8]) {
-    data.withUnsafeBufferPointer { data in
-      var payload = Kp__Wire__V1__Payload()
-      kp__wire__v1__payload__init(&payload)
-      payload.data = binary(data)
-      withUnsafeMutablePointer(to: &payload) { payload in
-        var message = Kp__Wire__V1__Envelope()
-        kp__wire__v1__envelope__init(&message)
-        message.call_id = callID
-        message.kind_case = KP__WIRE__V1__ENVELOPE__KIND_PAYLOAD
-        message.payload = payload
-        pack(&message, to: &buffer)
-      }
-    }
+    var payload = Kp_Wire_V1_Payload()
+    payload.data = data
+    var envelope = Kp_Wire_V1_Envelope()
+    envelope.callId = callID
+    envelope.kind = .payload(payload)
+    let written = CallEnvelopeWriter.append(envelope, to: &buffer)
+    assert(written, "a payload envelope is always written directly")
   }
 
   private static func pack(_ message: inout Kp__Wire__V1__Envelope, to buffer: inout [UInt8]) {
