@@ -393,12 +393,20 @@ struct ConnectionStateMachine {
 
   /// Whether a method is of the form `/package.Service/Method`.
   static func isMethodPath(_ path: String) -> Bool {
-    // Scanned as bytes: every call's start passes here.
+    // Every call's start passes here: a string read from the wire is contiguous, and its bytes
+    // are scanned in place.
+    if let valid = path.utf8.withContiguousStorageIfAvailable({ isMethodPath(bytes: $0) }) {
+      return valid
+    }
+    return isMethodPath(bytes: path.utf8)
+  }
+
+  private static func isMethodPath(bytes path: some Sequence<UInt8>) -> Bool {
     var slashes = 0
     var serviceLength = 0
     var serviceHasDot = false
     var methodLength = 0
-    for byte in path.utf8 {
+    for byte in path {
       if byte == UInt8(ascii: "/") {
         slashes += 1
         guard slashes <= 2 else { return false }

@@ -11,11 +11,6 @@ public final class RPCMetrics: Sendable {
     10,
   ]
 
-  private struct Key: Hashable {
-    let method: String
-    let code: String
-  }
-
   private struct Histogram {
     var buckets = [UInt64](repeating: 0, count: RPCMetrics.bucketBounds.count)
     var count: UInt64 = 0
@@ -28,12 +23,43 @@ public final class RPCMetrics: Sendable {
     }
   }
 
-  private struct State {
-    var calls: [Key: UInt64] = [:]
-    var latency: [String: Histogram] = [:]
+  /// One method's calls: counts by status code and the latency histogram, found with one
+  /// lookup by method per call.
+  private struct MethodStats {
+    /// Counts of the codes gRPC defines (0 through 16), indexed by code.
+    var knownCodes = [UInt64](repeating: 0, count: 17)
+    /// Counts of any other code a handler used.
+    var otherCodes: [Int32: UInt64] = [:]
+    var latency = Histogram()
+
+    mutating func record(_ code: RPCError.Code, seconds: Double, bucket: Int?) {
+      if code.rawValue >= 0 && Int(code.rawValue) < knownCodes.count {
+        knownCodes[Int(code.rawValue)] += 1
+      } else {
+        otherCodes[code.rawValue, default: 0] += 1
+      }
+      latency.record(seconds, bucket: bucket)
+    }
+
+    func count(_ code: RPCError.Code) -> UInt64 {
+      code.rawValue >= 0 && Int(code.rawValue) < knownCodes.count
+        ? knownCodes[Int(code.rawValue)] : otherCodes[code.rawValue] ?? 0
+    }
+
+    /// Every code counted at least once, with its count, by name.
+    var counted: [(name: String, count: UInt64)] {
+      var result: [(name: String, count: UInt64)] = []
+      for (code, count) in knownCodes.enumerated() where count > 0 {
+        result.append((RPCError.Code(rawValue: Int32(code)).name, count))
+      }
+      for (code, count) in otherCodes {
+        result.append((RPCError.Code(rawValue: code).name, count))
+      }
+      return result.sorted { $0.name < $1.name }
+    }
   }
 
-  private let state = Mutex(State())
+  private let state = Mutex<[String: MethodStats]>([:])
 
   /// An empty registry.
   public init() {}
@@ -42,35 +68,35 @@ public final class RPCMetrics: Sendable {
   public func record(method: String, code: RPCError.Code, seconds: Double, known: Bool = true) {
     let method = known ? method : "unknown"
     let bucket = Self.bucketBounds.firstIndex(where: { seconds <= $0 })
-    state.withLock { state in
-      state.calls[Key(method: method, code: code.name), default: 0] += 1
-      // Updated in place: a copy out and back would copy the bucket array on every call.
-      state.latency[method, default: Histogram()].record(seconds, bucket: bucket)
+    state.withLock { methods in
+      // Updated in place: a copy out and back would copy the arrays on every call.
+      methods[method, default: MethodStats()].record(code, seconds: seconds, bucket: bucket)
     }
   }
 
   /// How many calls of a method ended with a code.
   public func count(method: String, code: RPCError.Code) -> UInt64 {
-    state.withLock { $0.calls[Key(method: method, code: code.name)] ?? 0 }
+    state.withLock { $0[method]?.count(code) ?? 0 }
   }
 
   /// The metrics in Prometheus text exposition format.
   public func prometheusText() -> String {
-    let snapshot = state.withLock { $0 }
+    let methods = state.withLock { $0 }.sorted { $0.key < $1.key }
     var lines: [String] = []
 
     lines.append("# HELP kp_rpc_server_calls_total Calls handled, by method and status code.")
     lines.append("# TYPE kp_rpc_server_calls_total counter")
-    for (key, value) in snapshot.calls.sorted(by: {
-      ($0.key.method, $0.key.code) < ($1.key.method, $1.key.code)
-    }) {
-      lines.append(
-        "kp_rpc_server_calls_total{method=\"\(key.method)\",code=\"\(key.code)\"} \(value)")
+    for (method, stats) in methods {
+      for (code, count) in stats.counted {
+        lines.append(
+          "kp_rpc_server_calls_total{method=\"\(method)\",code=\"\(code)\"} \(count)")
+      }
     }
 
     lines.append("# HELP kp_rpc_server_call_seconds Time to handle a call, by method.")
     lines.append("# TYPE kp_rpc_server_call_seconds histogram")
-    for (method, histogram) in snapshot.latency.sorted(by: { $0.key < $1.key }) {
+    for (method, stats) in methods {
+      let histogram = stats.latency
       var cumulative: UInt64 = 0
       for (index, bound) in Self.bucketBounds.enumerated() {
         cumulative += histogram.buckets[index]
