@@ -15,6 +15,9 @@ public final class ProtoSchema: @unchecked Sendable {
   // Written only while the schema graph is being built, before any other code sees it.
   private(set) var layouts: [FieldLayout] = []
   private var indexByName: [String: Int] = [:]
+  /// The schemas of the message-typed fields, which the layouts refer to without owning them:
+  /// a layout holds no reference counted value, so reading one costs no retain and release.
+  private var nestedSchemas: [ProtoSchema] = []
 
   private init(descriptor: UnsafePointer<ProtobufCMessageDescriptor>) {
     self.descriptor = descriptor
@@ -69,7 +72,10 @@ public final class ProtoSchema: @unchecked Sendable {
         let field = descriptor.pointee.fields[index]
         var nested: ProtoSchema?
         if field.type == PROTOBUF_C_TYPE_MESSAGE {
-          nested = visit(field.descriptor.assumingMemoryBound(to: ProtobufCMessageDescriptor.self))
+          let child = visit(
+            field.descriptor.assumingMemoryBound(to: ProtobufCMessageDescriptor.self))
+          schema.nestedSchemas.append(child)
+          nested = child
         }
         let layout = FieldLayout(field, nested: nested)
         schema.indexByName[layout.name] = index
@@ -123,7 +129,9 @@ struct FieldLayout {
     case repeated
   }
 
-  let name: String
+  /// The field's name in the `.proto` file, in the descriptor's memory, which outlives the
+  /// schema.
+  private let namePointer: UnsafePointer<CChar>
   let number: UInt32
   let kind: Kind
   let presence: Presence
@@ -131,10 +139,14 @@ struct FieldLayout {
   let offset: Int
   let quantifierOffset: Int
   let stride: Int
-  let nested: ProtoSchema?
+  /// The schema of a message-typed field; its parent schema keeps it alive.
+  unowned(unsafe) let nested: ProtoSchema?
+
+  /// The field's name in the `.proto` file.
+  var name: String { String(cString: namePointer) }
 
   init(_ field: ProtobufCFieldDescriptor, nested: ProtoSchema?) {
-    name = String(cString: field.name)
+    namePointer = field.name
     number = field.id
     offset = Int(field.offset)
     quantifierOffset = Int(field.quantifier_offset)

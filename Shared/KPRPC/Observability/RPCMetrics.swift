@@ -59,7 +59,22 @@ public final class RPCMetrics: Sendable {
     }
   }
 
-  private let state = Mutex<[String: MethodStats]>([:])
+  /// Every method's statistics, in the order the methods were first seen.
+  private struct State {
+    var slotByMethod: [String: Int] = [:]
+    var names: [String] = []
+    var stats: [MethodStats] = []
+
+    mutating func slot(for method: String) -> Int {
+      if let slot = slotByMethod[method] { return slot }
+      slotByMethod[method] = names.count
+      names.append(method)
+      stats.append(MethodStats())
+      return names.count - 1
+    }
+  }
+
+  private let state = Mutex(State())
 
   /// An empty registry.
   public init() {}
@@ -68,20 +83,31 @@ public final class RPCMetrics: Sendable {
   public func record(method: String, code: RPCError.Code, seconds: Double, known: Bool = true) {
     let method = known ? method : "unknown"
     let bucket = Self.bucketBounds.firstIndex(where: { seconds <= $0 })
-    state.withLock { methods in
+    state.withLock { state in
+      let slot = state.slot(for: method)
       // Updated in place: a copy out and back would copy the arrays on every call.
-      methods[method, default: MethodStats()].record(code, seconds: seconds, bucket: bucket)
+      state.stats[slot].record(code, seconds: seconds, bucket: bucket)
     }
   }
 
   /// How many calls of a method ended with a code.
   public func count(method: String, code: RPCError.Code) -> UInt64 {
-    state.withLock { $0[method]?.count(code) ?? 0 }
+    state.withLock { state in
+      state.slotByMethod[method].map { state.stats[$0].count(code) } ?? 0
+    }
+  }
+
+  /// A method's place in the registry, for `record(slot:outcome:elapsed:)`: a server takes one
+  /// for each method it serves, so recording a call needs no lookup by name.
+  func slot(for method: String) -> Int {
+    state.withLock { $0.slot(for: method) }
   }
 
   /// The metrics in Prometheus text exposition format.
   public func prometheusText() -> String {
-    let methods = state.withLock { $0 }.sorted { $0.key < $1.key }
+    let methods = state.withLock { state in
+      zip(state.names, state.stats).filter { $0.1.latency.count > 0 }.sorted { $0.0 < $1.0 }
+    }
     var lines: [String] = []
 
     lines.append("# HELP kp_rpc_server_calls_total Calls handled, by method and status code.")
@@ -113,10 +139,14 @@ public final class RPCMetrics: Sendable {
 }
 
 extension RPCMetrics {
-  /// Records a call a server handled: how it ended (nil for OK) and how long its handler and
-  /// interceptors ran.
-  func record(call method: String, outcome: RPCError?, elapsed: Duration) {
+  /// Records a call a server handled, by its method's slot: how it ended (nil for OK) and how
+  /// long its handler and interceptors ran.
+  func record(slot: Int, outcome: RPCError?, elapsed: Duration) {
     let seconds = Double(elapsed.nanosecondsClamped) / 1e9
-    record(method: method, code: outcome?.code ?? .ok, seconds: seconds)
+    let code = outcome?.code ?? .ok
+    let bucket = Self.bucketBounds.firstIndex(where: { seconds <= $0 })
+    state.withLock { state in
+      state.stats[slot].record(code, seconds: seconds, bucket: bucket)
+    }
   }
 }

@@ -13,6 +13,12 @@ import Synchronization
 /// listen, and `shutdown(grace:)` for a graceful drain: a GOAWAY on every connection, in-flight
 /// calls finishing within the grace period, then close.
 public final class RPCServer: Sendable {
+  /// A method this server serves, with its place in the metrics.
+  private struct ServedMethod: Sendable {
+    let entry: MethodTable.Entry
+    let metricsSlot: Int
+  }
+
   private struct State {
     var listener: Listener?
     var port = 0
@@ -31,7 +37,7 @@ public final class RPCServer: Sendable {
   private let tls: TLSContext
   private let group: EventLoopGroup
   private let logger: Logger
-  private let methods: [String: MethodTable.Entry]
+  private let methods: [String: ServedMethod]
   private let interceptors: [any ServerInterceptor]
   private let state = Mutex(State())
 
@@ -61,7 +67,9 @@ public final class RPCServer: Sendable {
     var table = MethodTable()
     HealthService(status: health).register(into: &table)
     for service in services { service.register(into: &table) }
-    methods = table.entries
+    methods = table.entries.mapValues { entry in
+      ServedMethod(entry: entry, metricsSlot: metrics.slot(for: entry.path))
+    }
     self.interceptors = interceptors
   }
 
@@ -166,10 +174,11 @@ public final class RPCServer: Sendable {
   private func openCall(
     connection: Connection, id: UInt64, start: Kp_Wire_V1_CallStart
   ) -> Result<any CallEndpoint, RPCError> {
-    guard let entry = methods[start.method] else {
+    guard let served = methods[start.method] else {
       metrics.record(method: start.method, code: .unimplemented, seconds: 0, known: false)
       return .failure(RPCError(.unimplemented, "method \(start.method) is not implemented"))
     }
+    let entry = served.entry
     guard entry.policy.admits(connection.peerIdentity) else {
       let caller = connection.peerIdentity?.primary ?? "an unauthenticated caller"
       metrics.record(method: start.method, code: .permissionDenied, seconds: 0, known: true)
@@ -191,17 +200,18 @@ public final class RPCServer: Sendable {
       return .success(
         unaryCall(
           connection: connection, id: id, context: context, deadline: deadline,
-          handler: handler))
+          metricsSlot: served.metricsSlot, handler: handler))
     case .streaming(let run):
       return .success(
         streamingCall(
-          connection: connection, id: id, context: context, deadline: deadline, run: run))
+          connection: connection, id: id, context: context, deadline: deadline,
+          metricsSlot: served.metricsSlot, run: run))
     }
   }
 
   private func unaryCall(
     connection: Connection, id: UInt64, context: ServerContext, deadline: MonotonicInstant?,
-    handler: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8]
+    metricsSlot: Int, handler: @escaping @Sendable ([UInt8], ServerContext) async throws -> [UInt8]
   ) -> ServerUnaryCall {
     let chain = interceptors
     let logger = logger
@@ -220,7 +230,7 @@ public final class RPCServer: Sendable {
         }
         // Recorded before the status goes out, so a caller that has its answer sees it counted.
         let elapsed = started.duration(to: .now())
-        metrics.record(call: context.method, outcome: outcome, elapsed: elapsed)
+        metrics.record(slot: metricsSlot, outcome: outcome, elapsed: elapsed)
         call.finish(outcome)
       }
     }
@@ -230,6 +240,7 @@ public final class RPCServer: Sendable {
 
   private func streamingCall(
     connection: Connection, id: UInt64, context: ServerContext, deadline: MonotonicInstant?,
+    metricsSlot: Int,
     run: @escaping @Sendable (MethodTable.CallIO, ServerContext) async throws -> Void
   ) -> ServerCall {
     let call = ServerCall(id: id, connection: connection)
@@ -249,7 +260,7 @@ public final class RPCServer: Sendable {
       let outcome = await Self.outcome(of: context, chain, logger) { context in
         try await run(io, context)
       }
-      metrics.record(call: context.method, outcome: outcome, elapsed: started.duration(to: .now()))
+      metrics.record(slot: metricsSlot, outcome: outcome, elapsed: started.duration(to: .now()))
       call.finish(outcome)
     }
     return call

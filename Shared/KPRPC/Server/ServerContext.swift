@@ -4,7 +4,11 @@ public import KPTLS
 ///
 /// While a handler runs, `ServerContext.current` holds its context, so a client call made from
 /// the handler passes on the time left before the deadline and the trace id.
-public struct ServerContext: Sendable {
+///
+/// A class, not a struct: it is handed through the interceptors, the task-local value and the
+/// handler, and a reference costs one retain where a copy of its strings, metadata and peer
+/// identity cost one each.
+public final class ServerContext: Sendable {
   /// The method, as `/package.Service/Method`.
   public let method: String
   /// The metadata the caller sent.
