@@ -266,7 +266,10 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
     case .deliverMessage(let id, let data):
       calls[id]?.receive(data)
     case .deliverEndOfMessages(let id):
-      calls[id]?.receiveEnd()
+      // Taken out first: a unary handler may run to its end inside `receiveEnd` and close the
+      // call, which changes `calls`.
+      let endpoint = calls[id]
+      endpoint?.receiveEnd()
     case .cancelCall(let id):
       calls.removeValue(forKey: id)?.terminate(
         .cancelled("the client cancelled the call"), trailers: Metadata())

@@ -217,7 +217,7 @@ public final class RPCServer: Sendable {
     let logger = logger
     let metrics = metrics
     let call = ServerUnaryCall(id: id, connection: connection) { call, request, extra in
-      Task(executorPreference: call.connection.loop) {
+      let serve: @Sendable () async -> Void = {
         let started = MonotonicInstant.now()
         let outcome = await Self.outcome(of: context, chain, logger) { context in
           guard let request else {
@@ -233,6 +233,14 @@ public final class RPCServer: Sendable {
         metrics.record(slot: metricsSlot, outcome: outcome, elapsed: elapsed)
         call.finish(outcome)
       }
+      // The handler starts at once, on the loop's thread, and runs until it first waits: a
+      // handler that answers without waiting sends its status before the loop reads on. A call
+      // whose deadline is all but spent has its timer armed already, and the loop runs due
+      // timers before queued work, so its handler waits its turn as a task of its own.
+      guard call.deadlineTimer == nil else {
+        return Task(executorPreference: call.connection.loop) { await serve() }
+      }
+      return Task.immediate(executorPreference: call.connection.loop) { await serve() }
     }
     if let deadline { call.armDeadline(at: deadline) }
     return call
