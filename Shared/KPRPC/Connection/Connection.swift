@@ -52,6 +52,9 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   private var lingerTimer: ScheduledTimer?
   private var idleSince = MonotonicInstant.now()
   private var pingCounter: UInt64 = 0
+  /// How many frames of the current read are still to be handled: a status sent while more
+  /// are waiting joins their answers in one write at the end of the loop's turn.
+  private var framesLeftInRead = 0
 
   /// Server: opens calls the state machine accepted.
   var openCall: ((Connection, UInt64, Kp_Wire_V1_CallStart) -> Result<any CallEndpoint, RPCError>)?
@@ -221,9 +224,11 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
       protocolFailure("\(error)")
       return
     }
-    for envelope in envelopes where phase == .established {
+    for (index, envelope) in envelopes.enumerated() where phase == .established {
+      framesLeftInRead = envelopes.count - index - 1
       handle(envelope)
     }
+    framesLeftInRead = 0
   }
 
   private func protocolFailure(_ message: String) {
@@ -405,9 +410,10 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   /// Server: ends a call with a status, the error's trailers with it. The endpoint is not told
   /// (it ended the call).
   ///
-  /// With `flushIfIdle`, the output is written at once when no other call is open, rather
-  /// than at the end of the loop's turn: the caller is waiting, and the work left in the turn
-  /// (the handler's task ending) can run while the response travels.
+  /// With `flushIfIdle`, the output is written at once when no other call is open and no
+  /// other frame of the same read waits to be handled, rather than at the end of the loop's
+  /// turn: the caller is waiting, and the work left in the turn (the handler's task ending) can
+  /// run while the response travels.
   ///
   /// `lastMessage`, when given, is the call's last message, sent in the status frame; it must
   /// fit within `peerMessageLimit`.
@@ -416,7 +422,7 @@ final class Connection: EventLoopHandler, EventLoopFlushable, @unchecked Sendabl
   ) {
     guard calls.removeValue(forKey: id) != nil else { return }
     enqueue(ConnectionStateMachine.statusEnvelope(id: id, error: error, lastMessage: lastMessage))
-    if flushIfIdle && calls.isEmpty { flush() }
+    if flushIfIdle && calls.isEmpty && framesLeftInRead == 0 { flush() }
     if let close = machine.callEnded(id: id) { perform(close) }
     scheduleIdleCheckIfNeeded()
   }
