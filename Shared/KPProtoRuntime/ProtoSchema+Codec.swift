@@ -154,12 +154,19 @@ extension ProtoSchema {
       var arena = ProtoArena(initial: scratch)
       let message = build(fields, in: &arena).assumingMemoryBound(to: ProtobufCMessage.self)
       let size = protobuf_c_message_get_packed_size(message)
-      return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-        if size > 0 {
-          count = protobuf_c_message_pack(message, buffer.baseAddress)
-        } else {
-          count = 0
+      guard size > 0 else { return [] }
+      // A small message is packed on the stack and copied into its array: making an array from
+      // a buffer is specialised for bytes, while `init(unsafeUninitializedCapacity:)` and
+      // `init(repeating:count:)` allocate through the standard library's generic code, with a
+      // runtime type check on every call.
+      if size <= ProtoUnpackScratch.stackLimit {
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { buffer in
+          let packed = protobuf_c_message_pack(message, buffer.baseAddress)
+          return Array(UnsafeBufferPointer(rebasing: buffer[0..<packed]))
         }
+      }
+      return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        count = protobuf_c_message_pack(message, buffer.baseAddress)
       }
     }
   }
