@@ -81,10 +81,13 @@ public final class RPCMetrics: Sendable {
 
   /// Records one finished call.
   public func record(method: String, code: RPCError.Code, seconds: Double, known: Bool = true) {
-    let method = known ? method : "unknown"
+    record(slot: slot(for: known ? method : "unknown"), code: code, seconds: seconds)
+  }
+
+  /// Records one finished call of the method in `slot`.
+  private func record(slot: Int, code: RPCError.Code, seconds: Double) {
     let bucket = Self.bucketBounds.firstIndex(where: { seconds <= $0 })
     state.withLock { state in
-      let slot = state.slot(for: method)
       // Updated in place: a copy out and back would copy the arrays on every call.
       state.stats[slot].record(code, seconds: seconds, bucket: bucket)
     }
@@ -143,10 +146,6 @@ extension RPCMetrics {
   /// long its handler and interceptors ran.
   func record(slot: Int, outcome: RPCError?, elapsed: Duration) {
     let seconds = Double(elapsed.nanosecondsClamped) / 1e9
-    let code = outcome?.code ?? .ok
-    let bucket = Self.bucketBounds.firstIndex(where: { seconds <= $0 })
-    state.withLock { state in
-      state.stats[slot].record(code, seconds: seconds, bucket: bucket)
-    }
+    record(slot: slot, code: outcome?.code ?? .ok, seconds: seconds)
   }
 }

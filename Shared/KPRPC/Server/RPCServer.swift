@@ -181,9 +181,9 @@ public final class RPCServer: Sendable {
     let entry = served.entry
     guard entry.policy.admits(connection.peerIdentity) else {
       let caller = connection.peerIdentity?.primary ?? "an unauthenticated caller"
-      metrics.record(method: start.method, code: .permissionDenied, seconds: 0, known: true)
-      return .failure(
-        RPCError(.permissionDenied, "\(caller) may not call \(start.method)"))
+      let refusal = RPCError(.permissionDenied, "\(caller) may not call \(start.method)")
+      metrics.record(slot: served.metricsSlot, outcome: refusal, elapsed: .zero)
+      return .failure(refusal)
     }
 
     let metadata = Metadata(wire: start.metadata)
